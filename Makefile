@@ -1,0 +1,45 @@
+# Two commands matter on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test lint format browser bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev,train]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the whole job (generate a small sample, ingest, dbt build, report) on the embedded default.
+run: install
+	$(BIN)/tracehouse run
+
+## Run the test suite, with headless Chromium for the report's browser test.
+test: install browser
+	$(BIN)/pytest
+
+## Headless Chromium from Debian's packages, for the browser test of the report.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found: install Debian's 'chromium' package for the browser test"; fi; }
+
+lint: install
+	$(BIN)/ruff check ingest reports tracehouse tests bench
+	$(BIN)/ruff format --check ingest reports tracehouse tests bench
+	$(BIN)/sqlfluff lint dbt_project/models
+
+format: install
+	$(BIN)/ruff format ingest reports tracehouse tests bench
+	$(BIN)/ruff check --fix ingest reports tracehouse tests bench
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf target logs .cache out test-artifacts
