@@ -1,0 +1,140 @@
+"""Land: write exploded batches into the DuckDB raw schema, one transaction per slice.
+
+Re-ingesting a slice (source, config, split) replaces it; a failure or an interrupt
+anywhere before the commit leaves the warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from ingest.explode import Exploded, SliceMeta
+from ingest.schema import DDL, RAW_SCHEMA
+
+SLICE_TABLES = ("conversations", "messages", "ingest_issues")
+
+
+@dataclass(frozen=True)
+class LoadStats:
+    load_id: str
+    conversations: int
+    messages: int
+    message_bytes: int
+    issues: int
+    duplicate_ids: int
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in DDL:
+        con.execute(statement)
+
+
+def replace_slice(
+    con: duckdb.DuckDBPyConnection,
+    meta: SliceMeta,
+    batches: Iterable[Exploded],
+    slice_issues: list[tuple[str, str, str]],
+    on_batch: Callable[[Exploded], None] | None = None,
+) -> LoadStats:
+    """Delete the slice and insert `batches` in one transaction; roll back on any exception."""
+    ensure_schema(con)
+    key = [meta.source, meta.config, meta.split]
+    conversations = messages = message_bytes = 0
+    con.execute("begin transaction")
+    try:
+        for table in SLICE_TABLES:
+            con.execute(
+                f"delete from {RAW_SCHEMA}.{table} where source = ? and config = ? and split = ?",
+                key,
+            )
+        for field_name, issue, detail in slice_issues:
+            con.execute(
+                f"insert into {RAW_SCHEMA}.ingest_issues values (?, ?, ?, ?, null, null, null, ?, ?, ?)",
+                [meta.load_id, *key, field_name, issue, detail],
+            )
+        for exploded in batches:
+            _append(con, "conversations", exploded.conversations)
+            _append(con, "messages", exploded.messages)
+            if exploded.issues.num_rows:
+                _append(con, "ingest_issues", exploded.issues)
+            conversations += exploded.conversations.num_rows
+            messages += exploded.messages.num_rows
+            message_bytes += exploded.message_bytes
+            if on_batch is not None:
+                on_batch(exploded)
+        duplicates = _flag_duplicate_ids(con, meta)
+        issues = con.execute(
+            f"select count(*) from {RAW_SCHEMA}.ingest_issues "
+            "where source = ? and config = ? and split = ?",
+            key,
+        ).fetchone()[0]
+        con.execute(
+            f"insert into {RAW_SCHEMA}.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                meta.load_id,
+                *key,
+                meta.loaded_at,
+                datetime.now(),
+                conversations,
+                messages,
+                message_bytes,
+                issues,
+            ],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return LoadStats(meta.load_id, conversations, messages, message_bytes, issues, duplicates)
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    con.register("_tracehouse_batch", rows)
+    try:
+        columns = ", ".join(f'"{name}"' for name in rows.column_names)
+        con.execute(
+            f"insert into {RAW_SCHEMA}.{table} ({columns}) select {columns} from _tracehouse_batch"
+        )
+    finally:
+        con.unregister("_tracehouse_batch")
+
+
+def _flag_duplicate_ids(con: duckdb.DuckDBPyConnection, meta: SliceMeta) -> int:
+    """Ids that repeat inside the slice: keep every row, flag it and record an issue."""
+    key = [meta.source, meta.config, meta.split]
+    con.execute(
+        f"""
+        update {RAW_SCHEMA}.conversations as c
+        set is_duplicate_id = true
+        from (
+            select conversation_id
+            from {RAW_SCHEMA}.conversations
+            where source = ? and config = ? and split = ? and conversation_id is not null
+            group by conversation_id
+            having count(*) > 1
+        ) as d
+        where c.source = ? and c.config = ? and c.split = ?
+          and c.conversation_id = d.conversation_id
+        """,
+        key + key,
+    )
+    con.execute(
+        f"""
+        insert into {RAW_SCHEMA}.ingest_issues
+        select ?, source, config, split, row_index, conversation_id, null,
+               'id', 'duplicate_id', 'id repeats within the slice; every row kept'
+        from {RAW_SCHEMA}.conversations
+        where source = ? and config = ? and split = ? and is_duplicate_id
+        """,
+        [meta.load_id, *key],
+    )
+    return con.execute(
+        f"select count(*) from {RAW_SCHEMA}.conversations "
+        "where source = ? and config = ? and split = ? and is_duplicate_id",
+        key,
+    ).fetchone()[0]

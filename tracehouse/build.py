@@ -1,0 +1,67 @@
+"""Run dbt in-process (dbt's Python runner) against the warehouse, then release the file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from tracehouse.errors import UserError
+from tracehouse.warehouse import DB_ENV, REPO_ROOT, connect
+
+
+def run_dbt(db: Path, dbt_args: Sequence[str], target: str = "duckdb") -> bool:
+    """`dbt <dbt_args>` on the project at the repository root; True when dbt succeeded."""
+    from dbt.cli.main import dbtRunner
+
+    db = Path(db).resolve()
+    previous = os.environ.get(DB_ENV)
+    os.environ[DB_ENV] = str(db)
+    try:
+        result = dbtRunner().invoke(
+            [
+                *dbt_args,
+                "--project-dir",
+                str(REPO_ROOT),
+                "--profiles-dir",
+                str(REPO_ROOT),
+                "--target",
+                target,
+            ]
+        )
+    finally:
+        _close_dbt_connections()
+        if previous is None:
+            os.environ.pop(DB_ENV, None)
+        else:
+            os.environ[DB_ENV] = previous
+    if result.exception is not None:
+        raise UserError(f"dbt {dbt_args[0]} failed: {result.exception}")
+    return bool(result.success)
+
+
+def check_raw_layer(db: Path) -> None:
+    """Fail early, with the fix, when there is nothing to build from (or the file is locked)."""
+    con = connect(db, read_only=True)
+    try:
+        found = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name in ('conversations', 'messages')"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    if found < 2:
+        raise UserError(f"{db} has no raw layer: run `tracehouse ingest SOURCE --db {db}` first")
+
+
+def _close_dbt_connections() -> None:
+    """dbt-duckdb keeps its DuckDB instance on the connection manager; close it so the
+    file is not left locked for the next writer in this process."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()

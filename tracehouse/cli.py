@@ -1,0 +1,50 @@
+"""The `tracehouse` command line: thin; it parses arguments and calls the modules that work."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from ingest.explode import SchemaError
+from ingest.load import SourceError
+from tracehouse.commands import build, export, generate, ingest, report, run, sql
+from tracehouse.errors import UserError
+
+COMMANDS = (generate, ingest, build, report, export, sql, run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tracehouse",
+        description="A SQL-first analytics warehouse for AI agent reasoning traces.",
+        epilog="Run `tracehouse <command> --help` for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    for command in COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except (UserError, SourceError, SchemaError) as exc:
+        print(f"tracehouse {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"tracehouse {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _version() -> str:
+    try:
+        return version("tracehouse")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Arguments shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tracehouse.warehouse import DB_ENV, default_db_path
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"warehouse file (default: ${DB_ENV}, else warehouse.duckdb at the repository root)",
+    )
+
+
+def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars or status lines"
+    )
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    return args.db if args.db is not None else default_db_path()

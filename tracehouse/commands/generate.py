@@ -1,0 +1,54 @@
+"""`tracehouse generate`: a synthetic dataset in the Hugging Face hub layout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tracehouse.commands.common import add_quiet_argument
+from tracehouse.errors import UserError
+from tracehouse.progress import say
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "generate",
+        help="write a synthetic Hermes dataset in hub layout (the test and benchmark fixture)",
+        description="Write README.md (with a configs: block), data/<config>/train.parquet and "
+        "ground_truth.json into OUT_DIR, so that `datasets.load_dataset(OUT_DIR, config)` "
+        "reads it exactly as it reads the hub.",
+    )
+    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    parser.add_argument(
+        "--conversations", type=int, required=True, metavar="N", help="conversations per config"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument(
+        "--configs",
+        default="kimi,glm-5.1",
+        help="comma-separated configs to write (default: kimi,glm-5.1)",
+    )
+    add_quiet_argument(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ingest.generate import generate_dataset
+
+    if args.conversations < 1:
+        raise UserError("--conversations must be at least 1")
+    configs = tuple(name.strip() for name in args.configs.split(",") if name.strip())
+    try:
+        truth = generate_dataset(args.out_dir, args.conversations, seed=args.seed, configs=configs)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    total = truth["total"]
+    say(
+        f"wrote {total['conversations']} conversations, {total['messages']} messages and "
+        f"{total['tool_calls']} tool calls to {args.out_dir}",
+        args.quiet,
+    )
+    if not args.quiet:
+        print(json.dumps({"out_dir": str(args.out_dir), "configs": list(configs)}))
+    return 0
