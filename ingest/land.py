@@ -54,7 +54,8 @@ def replace_slice(
             )
         for field_name, issue, detail in slice_issues:
             con.execute(
-                f"insert into {RAW_SCHEMA}.ingest_issues values (?, ?, ?, ?, null, null, null, ?, ?, ?)",
+                f"insert into {RAW_SCHEMA}.ingest_issues "
+                "values (?, ?, ?, ?, null, null, null, ?, ?, ?)",
                 [meta.load_id, *key, field_name, issue, detail],
             )
         for exploded in batches:

@@ -59,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
     for result in results:
         stats = result.stats
         say(
-            f"{result.source} [{result.config}/{result.split}]: {stats.conversations} conversations, "
-            f"{stats.messages} messages, {stats.message_bytes / 1e6:.1f} MB, "
+            f"{result.source} [{result.config}/{result.split}]: "
+            f"{stats.conversations} conversations, {stats.messages} messages, "
+            f"{stats.message_bytes / 1e6:.1f} MB, "
             f"{stats.issues} recorded issues (see raw.ingest_issues)",
             args.quiet,
         )
