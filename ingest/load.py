@@ -7,6 +7,7 @@ Everything that can be checked before the warehouse is touched is checked here.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -113,13 +114,14 @@ def choose_configs(spec: SourceSpec, requested: Sequence[str]) -> list[str]:
 
 def load_slice(spec: SourceSpec, config: str, split: str) -> Slice:
     """Load one config/split with `datasets.load_dataset`, the same call that works on the hub."""
+    cache_dir = local_cache_dir(spec)
     try:
         if spec.kind == "files":
             dataset = datasets.load_dataset(
-                spec.path, data_files=list(spec.data_files), split=split
+                spec.path, data_files=list(spec.data_files), split=split, cache_dir=cache_dir
             )
         else:
-            dataset = datasets.load_dataset(spec.path, config, split=split)
+            dataset = datasets.load_dataset(spec.path, config, split=split, cache_dir=cache_dir)
     except ValueError as exc:  # an unknown split, among others
         raise SourceError(f"{spec.path} [{config}]: {_first_line(exc)}") from exc
     except (FileNotFoundError, ConnectionError) as exc:
@@ -130,6 +132,28 @@ def load_slice(spec: SourceSpec, config: str, split: str) -> Slice:
             f"{spec.path} [{config}]: cannot read the data: {_first_line(cause)}"
         ) from exc
     return Slice(source=spec.name, config=config, split=split, dataset=dataset)
+
+
+def local_cache_dir(spec: SourceSpec) -> str | None:
+    """A datasets cache folder keyed by the local files' paths, sizes and mtimes.
+
+    `datasets` keys the Arrow cache of a local hub-layout directory by its folder name and
+    config only (huggingface/datasets#2956), so a regenerated or edited local dataset would
+    be read from a stale cache. Hub ids keep the default cache (keyed by the revision).
+    """
+    if spec.kind == "hub":
+        return None
+    if spec.kind == "files":
+        files = [Path(name) for name in spec.data_files]
+    else:
+        files = sorted(path for path in Path(spec.path).rglob("*") if path.is_file())
+    digest = hashlib.sha256()
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return str(
+        Path(datasets.config.HF_DATASETS_CACHE) / "tracehouse-local" / digest.hexdigest()[:20]
+    )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,0 +1,69 @@
+"""Shared fixtures: hub-layout directories written here, and the generator's sample."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MESSAGE_TYPE = pa.list_(pa.struct([("from", pa.string()), ("value", pa.string())]))
+
+
+def write_hub_layout(root: Path, tables: dict[str, pa.Table]) -> Path:
+    """A directory that `datasets.load_dataset(root, config)` reads as it reads the hub."""
+    lines = ["---", "configs:"]
+    for config, table in tables.items():
+        path = root / "data" / config / "train.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+        lines += [
+            f"  - config_name: {config}",
+            "    data_files:",
+            "      - split: train",
+            f"        path: data/{config}/train.parquet",
+        ]
+    lines += ["---", "", "# test dataset", ""]
+    (root / "README.md").write_text("\n".join(lines), encoding="utf-8")
+    return root
+
+
+def hermes_table(rows: list[dict], message_type: pa.DataType = MESSAGE_TYPE) -> pa.Table:
+    """Rows in the dataset's six columns; missing keys become nulls."""
+    columns = {
+        "id": pa.array([row.get("id") for row in rows], pa.string()),
+        "conversations": pa.array([row.get("conversations") for row in rows], message_type),
+    }
+    for name in ("tools", "category", "subcategory", "task"):
+        columns[name] = pa.array([row.get(name) for row in rows], pa.string())
+    return pa.table(columns)
+
+
+def tracehouse(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """The real console entry point, in a child process, as a user runs it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tracehouse.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        **kwargs,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"tracehouse {' '.join(args)} exited {result.returncode}\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture(scope="session")
+def generated_dir(tmp_path_factory) -> Path:
+    """A small generated dataset in hub layout, both configs, every quirk present."""
+    from ingest.generate import generate_dataset
+
+    out = tmp_path_factory.mktemp("generated")
+    generate_dataset(out, 60, seed=11, duplicate_ids=2)
+    return out

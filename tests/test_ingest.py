@@ -1,0 +1,392 @@
+"""Ingest: lossless, idempotent, atomic landing of hub-layout data, and bad input recorded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ingest.explode import SliceMeta
+from ingest.land import replace_slice
+from tests.conftest import MESSAGE_TYPE, hermes_table, tracehouse, write_hub_layout
+from tracehouse.commands.ingest import ingest_source
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def table_fingerprint(db: Path) -> dict[str, list[tuple]]:
+    """Every row of every raw table that a slice owns, for before/after comparisons."""
+    return {
+        table: query(db, f"select * exclude (loaded_at) from raw.{table} order by all")
+        if table == "conversations"
+        else query(db, f"select * from raw.{table} order by all")
+        for table in ("conversations", "messages", "ingest_issues")
+    }
+
+
+def issues(db: Path) -> list[tuple]:
+    return query(
+        db,
+        "select row_index, message_index, field, issue from raw.ingest_issues "
+        "order by row_index nulls first, message_index nulls first, field, issue",
+    )
+
+
+def expected_messages(parquet: Path) -> list[tuple]:
+    """What the file holds, read with pyarrow alone: (row, position, role, value)."""
+    rows = pq.read_table(parquet).to_pylist()
+    return [
+        (row_index, position, message["from"], message["value"])
+        for row_index, row in enumerate(rows)
+        for position, message in enumerate(row["conversations"] or [])
+    ]
+
+
+# --- generated data in hub layout ------------------------------------------------------
+
+
+def test_every_message_of_both_configs_lands_byte_exact(generated_dir, tmp_path):
+    db = tmp_path / "wh.duckdb"
+    results = ingest_source(str(generated_dir), configs=[], split="train", db=db, quiet=True)
+    assert sorted(result.config for result in results) == ["glm-5.1", "kimi"]
+    for config in ("kimi", "glm-5.1"):
+        landed = query(
+            db,
+            "select row_index, message_index, role, value from raw.messages "
+            "where config = ? order by row_index, message_index",
+            [config],
+        )
+        assert landed == expected_messages(generated_dir / "data" / config / "train.parquet")
+
+
+def test_message_counts_reconcile_with_the_messages_table(generated_dir, tmp_path):
+    db = tmp_path / "wh.duckdb"
+    ingest_source(str(generated_dir), configs=[], split="train", db=db, quiet=True)
+    truth = json.loads((generated_dir / "ground_truth.json").read_text())
+    for config, counts in truth["configs"].items():
+        (declared, landed, conversations) = query(
+            db,
+            "select (select sum(message_count) from raw.conversations where config = $1), "
+            "(select count(*) from raw.messages where config = $1), "
+            "(select count(*) from raw.conversations where config = $1)",
+            [config],
+        )[0]
+        assert declared == landed == counts["messages"]
+        assert conversations == counts["conversations"]
+
+
+def test_duplicate_ids_inside_a_slice_are_kept_and_flagged(generated_dir, tmp_path):
+    db = tmp_path / "wh.duckdb"
+    ingest_source(str(generated_dir), configs=["kimi"], split="train", db=db, quiet=True)
+    ids = pq.read_table(generated_dir / "data" / "kimi" / "train.parquet").column("id").to_pylist()
+    repeated = {value for value in ids if ids.count(value) > 1}
+    assert repeated, "the fixture asks the generator for duplicate ids"
+    flagged = query(
+        db, "select conversation_id from raw.conversations where is_duplicate_id order by 1"
+    )
+    assert sorted(flagged) == sorted((value,) for value in ids if value in repeated)
+    recorded = query(db, "select count(*) from raw.ingest_issues where issue = 'duplicate_id'")
+    assert recorded == [(len(flagged),)]
+
+
+def test_reingest_replaces_the_slice_without_duplicates(generated_dir, tmp_path):
+    db = tmp_path / "wh.duckdb"
+    ingest_source(str(generated_dir), configs=[], split="train", db=db, quiet=True)
+    first = table_fingerprint(db)
+    ingest_source(str(generated_dir), configs=["kimi"], split="train", db=db, quiet=True)
+    second = table_fingerprint(db)
+
+    def without_load_ids(rows: list[tuple], position: int) -> list[tuple]:
+        return sorted(row[:position] + row[position + 1 :] for row in rows)
+
+    assert second["messages"] == first["messages"]
+    load_id_position = 11  # conversations: load_id follows extra_columns
+    assert without_load_ids(second["conversations"], load_id_position) == without_load_ids(
+        first["conversations"], load_id_position
+    )
+    assert query(db, "select count(*) from raw.loads") == [(3,)]
+
+
+def test_a_failing_ingest_leaves_the_warehouse_as_it_was(generated_dir, tmp_path):
+    db = tmp_path / "wh.duckdb"
+    ingest_source(str(generated_dir), configs=[], split="train", db=db, quiet=True)
+    before = table_fingerprint(db)
+
+    from ingest.pipeline import prepare_slices
+
+    ((loaded, plan),) = prepare_slices(str(generated_dir), ["kimi"], "train")
+
+    def batches_then_failure():
+        from ingest.explode import explode_batch
+
+        meta = SliceMeta(loaded.source, "kimi", "train", "failing-load", _now())
+        first_row = 0
+        for batch in loaded.batches(10):
+            yield explode_batch(batch, plan, meta, first_row)
+            first_row += batch.num_rows
+            if first_row >= 20:
+                raise OSError("disk went away")
+
+    con = duckdb.connect(str(db))
+    try:
+        with pytest.raises(OSError, match="disk went away"):
+            meta = SliceMeta(loaded.source, "kimi", "train", "failing-load", _now())
+            replace_slice(con, meta, batches_then_failure(), plan.slice_issues())
+    finally:
+        con.close()
+    assert table_fingerprint(db) == before
+
+
+def test_a_killed_ingest_process_leaves_the_warehouse_as_it_was(generated_dir, tmp_path):
+    """SIGKILL after some batches are inserted, before the commit: nothing of it survives."""
+    db = tmp_path / "wh.duckdb"
+    ingest_source(str(generated_dir), configs=["glm-5.1"], split="train", db=db, quiet=True)
+    before = table_fingerprint(db)
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from ingest.pipeline import ingest_slices, prepare_slices
+        from tracehouse.warehouse import connect
+        prepared = prepare_slices({str(generated_dir)!r}, ["kimi"], "train")
+        seen = []
+        def on_slice(loaded):
+            def on_batch(exploded):
+                seen.append(exploded)
+                if len(seen) == 3:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            return on_batch
+        ingest_slices(connect({str(db)!r}), prepared, batch_rows=10, on_slice=on_slice)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == -9, result.stderr
+    assert table_fingerprint(db) == before
+
+
+def test_progress_output_stays_quiet_when_not_a_terminal(generated_dir, tmp_path):
+    db = tmp_path / "wh.duckdb"
+    result = tracehouse("ingest", str(generated_dir), "--config", "kimi", "--db", str(db))
+    assert "it/s" not in result.stderr and "rows/s" not in result.stderr
+    assert "kimi/train" in result.stderr
+    quiet = tracehouse("ingest", str(generated_dir), "--config", "kimi", "--db", str(db), "-q")
+    assert quiet.stderr == "" and quiet.stdout == ""
+
+
+# --- bad input --------------------------------------------------------------------------
+
+
+def land(tmp_path: Path, rows: list[dict], message_type=MESSAGE_TYPE, table=None) -> Path:
+    source = write_hub_layout(
+        tmp_path / "hub", {"kimi": table if table is not None else hermes_table(rows, message_type)}
+    )
+    db = tmp_path / "wh.duckdb"
+    ingest_source(str(source), configs=[], split="train", db=db, quiet=True)
+    return db
+
+
+def message(role, value):
+    return {"from": role, "value": value}
+
+
+def test_null_and_empty_conversations_are_kept_and_recorded(tmp_path):
+    db = land(
+        tmp_path,
+        [
+            {"id": "a", "conversations": None},
+            {"id": "b", "conversations": []},
+            {"id": "c", "conversations": [message("human", "hi")]},
+        ],
+    )
+    assert query(db, "select conversation_id, message_count from raw.conversations order by 1") == [
+        ("a", 0),
+        ("b", 0),
+        ("c", 1),
+    ]
+    assert issues(db) == [
+        (0, None, "conversations", "empty_conversation"),
+        (1, None, "conversations", "empty_conversation"),
+    ]
+
+
+def test_missing_from_or_value_and_unknown_roles_are_kept_as_given(tmp_path):
+    db = land(
+        tmp_path,
+        [
+            {
+                "id": "a",
+                "conversations": [
+                    message(None, "no role"),
+                    message("gpt", None),
+                    message("narrator", "once upon a time"),
+                    None,
+                ],
+            }
+        ],
+    )
+    assert query(db, "select message_index, role, value from raw.messages order by 1") == [
+        (0, None, "no role"),
+        (1, "gpt", None),
+        (2, "narrator", "once upon a time"),
+        (3, None, None),
+    ]
+    assert issues(db) == [
+        (0, 0, "from", "missing_role"),
+        (0, 1, "value", "missing_value"),
+        (0, 2, "from", "unknown_role"),
+        (0, 3, "message", "null_message"),
+    ]
+
+
+def test_role_and_content_keys_are_mapped_to_from_and_value(tmp_path):
+    openai_style = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+    rows = [{"id": "a", "conversations": [{"role": "human", "content": "hello"}]}]
+    db = land(tmp_path, rows, message_type=openai_style)
+    assert query(db, "select role, value from raw.messages") == [("human", "hello")]
+    assert ("conversations", "mapped_message_keys") in {row[2:] for row in issues(db)}
+
+
+def test_missing_tools_and_category_columns_land_as_nulls(tmp_path):
+    table = pa.table(
+        {
+            "id": ["a"],
+            "conversations": pa.array([[message("human", "hi")]], MESSAGE_TYPE),
+            "task": ["t"],
+        }
+    )
+    db = land(tmp_path, [], table=table)
+    assert query(db, "select tools, category, subcategory, task from raw.conversations") == [
+        (None, None, None, "t")
+    ]
+    missing = {row[2] for row in issues(db) if row[3] == "missing_column"}
+    assert missing == {"tools", "category", "subcategory"}
+
+
+def test_invalid_utf8_is_repaired_recorded_and_its_bytes_kept(tmp_path):
+    binary_messages = pa.list_(pa.struct([("from", pa.string()), ("value", pa.binary())]))
+    raw = b"ok \xff\xfe end"
+    table = pa.table(
+        {
+            "id": ["a"],
+            "conversations": pa.array([[{"from": "tool", "value": raw}]], binary_messages),
+        }
+    )
+    db = land(tmp_path, [], table=table)
+    assert query(db, "select value from raw.messages") == [("ok \ufffd\ufffd end",)]
+    (detail,) = query(db, "select detail from raw.ingest_issues where issue = 'invalid_utf8'")[0]
+    import base64
+
+    assert base64.b64encode(raw).decode() in detail
+
+
+def test_nul_characters_and_a_five_megabyte_message_land_byte_exact(tmp_path):
+    big = "x" * 5_000_000
+    db = land(
+        tmp_path,
+        [{"id": "a", "conversations": [message("human", "a\x00b"), message("tool", big)]}],
+    )
+    assert query(db, "select value from raw.messages order by message_index") == [
+        ("a\x00b",),
+        (big,),
+    ]
+    assert (0, 0, "value", "nul_character") in issues(db)
+
+
+def test_local_parquet_and_jsonl_files_are_ingested_through_datasets(tmp_path):
+    rows = [{"id": "a", "conversations": [message("human", "hi"), message("gpt", "yo")]}]
+    parquet = tmp_path / "one.parquet"
+    pq.write_table(hermes_table(rows), parquet)
+    jsonl = tmp_path / "one.jsonl"
+    jsonl.write_text(json.dumps(rows[0]) + "\n", encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    ingest_source(str(parquet), configs=["pq"], split="train", db=db, quiet=True)
+    ingest_source(str(jsonl), configs=[], split="train", db=db, quiet=True)
+    assert query(db, "select config, count(*) from raw.messages group by 1 order by 1") == [
+        ("default", 2),
+        ("pq", 2),
+    ]
+
+
+def test_a_missing_file_or_unknown_config_fails_before_touching_the_warehouse(tmp_path):
+    db = tmp_path / "wh.duckdb"
+    missing = tracehouse("ingest", str(tmp_path / "nope.parquet"), "--db", str(db), check=False)
+    assert missing.returncode == 1
+    assert "nope.parquet: no such file or directory" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    source = write_hub_layout(tmp_path / "hub", {"kimi": hermes_table([{"id": "a"}])})
+    unknown = tracehouse("ingest", str(source), "--config", "glm", "--db", str(db), check=False)
+    assert unknown.returncode == 1
+    assert "unknown config 'glm' (available: kimi)" in unknown.stderr
+    assert not db.exists()
+
+
+def test_a_table_without_conversations_is_refused_by_name(tmp_path):
+    source = write_hub_layout(tmp_path / "hub", {"kimi": pa.table({"id": ["a"], "text": ["x"]})})
+    result = tracehouse("ingest", str(source), "--db", str(tmp_path / "wh.duckdb"), check=False)
+    assert result.returncode == 1
+    assert "no 'conversations' column (columns: id, text)" in result.stderr
+
+
+def test_a_locked_warehouse_names_the_one_writer_rule(tmp_path):
+    db = tmp_path / "wh.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        source = write_hub_layout(tmp_path / "hub", {"kimi": hermes_table([{"id": "a"}])})
+        result = tracehouse("ingest", str(source), "--db", str(db), check=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1
+    assert "is locked by another process" in result.stderr
+    assert "one writer at a time" in result.stderr
+
+
+def test_sql_prints_results_from_a_read_only_connection(tmp_path):
+    db = land(tmp_path, [{"id": "a", "conversations": [message("human", "hi")]}])
+    result = tracehouse("sql", "select role, value from raw.messages", "--db", str(db))
+    assert "human" in result.stdout and "hi" in result.stdout
+    as_json = tracehouse(
+        "sql", "select value from raw.messages", "--format", "json", "--db", str(db)
+    )
+    assert [json.loads(line) for line in as_json.stdout.splitlines()] == [{"value": "hi"}]
+    write = tracehouse("sql", "delete from raw.messages", "--db", str(db), check=False)
+    assert write.returncode == 1 and "read-only" in write.stderr.lower()
+
+
+def _now():
+    from datetime import datetime
+
+    return datetime.now()
+
+
+def test_a_local_dataset_rewritten_in_place_is_read_afresh(tmp_path):
+    """datasets keys a local folder's cache by name and config only (datasets#2956)."""
+    db = tmp_path / "wh.duckdb"
+    source = tmp_path / "hub"
+    for text in ("first version", "second version"):
+        rows = [{"id": "a", "conversations": [message("human", text)]}]
+        write_hub_layout(source, {"kimi": hermes_table(rows)})
+        ingest_source(str(source), configs=[], split="train", db=db, quiet=True)
+        assert query(db, "select value from raw.messages") == [(text,)]
