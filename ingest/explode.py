@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.errors import SchemaError
 from ingest.schema import CONVERSATION_COLUMNS, ISSUE_COLUMNS, MESSAGE_COLUMNS
 
 KNOWN_ROLES = ("system", "human", "gpt", "tool")
@@ -22,10 +23,6 @@ CONVERSATION_FIELDS = ("id", "tools", "category", "subcategory", "task")
 MESSAGE_LIST_COLUMNS = ("conversations", "messages")
 ROLE_KEYS = ("from", "role")
 VALUE_KEYS = ("value", "content")
-
-
-class SchemaError(ValueError):
-    """The dataset has no usable conversation column: nothing can be ingested."""
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,11 @@ from pathlib import Path
 import datasets
 import pyarrow as pa
 
+from ingest.errors import SourceError
+
 FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 DEFAULT_FILE_CONFIG = "default"
-
-
-class SourceError(ValueError):
-    """The source cannot be loaded: the message names what is wrong."""
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from ingest.explode import SchemaError
-from ingest.load import SourceError
+from ingest.errors import IngestError
 from tracehouse.commands import build, export, generate, ingest, report, run, sql
 from tracehouse.errors import UserError
 
@@ -31,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args) or 0
-    except (UserError, SourceError, SchemaError) as exc:
+    except (UserError, IngestError) as exc:
         print(f"tracehouse {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

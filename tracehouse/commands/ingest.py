@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ingest.pipeline import ingest_slices, prepare_slices
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
 from tracehouse.progress import progress_bar, quiet_libraries, say
 from tracehouse.warehouse import connect
@@ -71,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
 def ingest_source(source, *, configs, split, db, source_name=None, batch_rows=500, quiet=False):
     """Check everything first (paths, configs, columns), then land each slice in its own
     transaction."""
+    from ingest.pipeline import ingest_slices, prepare_slices
+
     quiet_libraries(quiet)
     prepared = prepare_slices(source, configs, split, source_name)
     bars: list[SliceProgress] = []

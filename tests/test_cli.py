@@ -1,0 +1,61 @@
+"""The command line end to end, run as a user runs it (a child process, no TTY)."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from tests.conftest import tracehouse
+
+COMMANDS = ("generate", "ingest", "build", "report", "export", "sql", "run")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = tracehouse(command, "--help")
+    assert result.stdout.startswith(f"usage: tracehouse {command}")
+
+
+def test_commands_touching_the_warehouse_take_db():
+    for command in ("ingest", "build", "report", "export", "sql", "run"):
+        assert "--db PATH" in tracehouse(command, "--help").stdout
+
+
+def test_run_on_the_embedded_default_builds_the_warehouse_and_the_report(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    out = tmp_path / "report.html"
+    result = tracehouse(
+        "run", "--db", str(db), "--out", str(out), "--cache-dir", str(tmp_path / "cache")
+    )
+    assert f"warehouse: {db}" in result.stderr
+    assert out.exists() and out.stat().st_size > 0
+    (sample,) = (tmp_path / "cache").iterdir()
+    truth = json.loads((sample / "ground_truth.json").read_text())["total"]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        conversations, tool_calls = con.execute(
+            "select count(*), sum(tool_calls) from marts.fct_conversations"
+        ).fetchone()
+    finally:
+        con.close()
+    assert conversations == truth["conversations"]
+    assert tool_calls == truth["tool_calls"]
+
+
+def test_build_without_raw_data_says_to_ingest_first(tmp_path):
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    result = tracehouse("build", "--db", str(db), check=False)
+    assert result.returncode == 1
+    assert "run `tracehouse ingest SOURCE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_generate_refuses_an_unknown_config(tmp_path):
+    result = tracehouse(
+        "generate", str(tmp_path / "x"), "--conversations", "3", "--configs", "gpt-9", check=False
+    )
+    assert result.returncode == 1
+    assert "gpt-9" in result.stderr and "Traceback" not in result.stderr
