@@ -1,0 +1,133 @@
+{#
+  The steps of every conversation, in order, with a short text preview of each, for the
+  report's trace replay and its example error messages. A step is one non-blank block
+  (_definitions.md, segment_rules): the system prompt, a human message, a think block,
+  visible text (an `answer` when the assistant turn calls no tool), a tool call, or a tool
+  response with its strict status (failure_rules). Previews hold the first 300 characters;
+  `text_chars` says how long the full text is.
+#}
+
+with
+
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+
+),
+
+blocks as (
+
+    select * from {{ ref('int_blocks_parsed') }}
+
+),
+
+calls as (
+
+    select * from {{ ref('int_tool_calls_parsed') }}
+
+),
+
+calls_paired as (
+
+    select * from {{ ref('int_tool_calls_paired') }}
+
+),
+
+responses as (
+
+    select * from {{ ref('int_tool_responses_classified') }}
+
+),
+
+steps as (
+
+    select
+        conversation_key,
+        message_index,
+        block_index,
+        message_role,
+        block_kind,
+        block_body,
+        block_chars,
+        bool_or(block_kind = 'tool_call') over (
+            partition by conversation_key, message_index
+        ) as message_has_call
+
+    from blocks
+    where block_kind != 'whitespace'
+
+),
+
+classified as (
+
+    select
+        steps.conversation_key,
+        steps.message_index,
+        steps.block_index,
+        steps.message_role,
+        case
+            when steps.message_role in ('system', 'human') then steps.message_role
+            when steps.block_kind = 'think' then 'think'
+            when steps.block_kind = 'tool_call' then 'call'
+            when steps.block_kind = 'tool_response' then 'response'
+            when steps.message_role = 'gpt' and not steps.message_has_call then 'answer'
+            when steps.message_role = 'gpt' then 'text'
+            else 'other'
+        end as step_kind,
+        coalesce(calls.tool_name, responses.tool_name) as tool_name,
+        coalesce(responses.status, calls_paired.status) as status,
+        coalesce(responses.error_kind, calls_paired.error_kind) as error_kind,
+        {{ tracehouse.strip_whitespace('steps.block_body') }} as step_text
+
+    from steps
+    left join calls
+        on
+            steps.block_kind = 'tool_call'
+            and steps.conversation_key = calls.conversation_key
+            and steps.message_index = calls.message_index
+            and steps.block_index = calls.block_index
+    left join calls_paired
+        on
+            calls.conversation_key = calls_paired.conversation_key
+            and calls.message_index = calls_paired.message_index
+            and calls.call_index = calls_paired.call_index
+    left join responses
+        on
+            steps.block_kind = 'tool_response'
+            and steps.conversation_key = responses.conversation_key
+            and steps.message_index = responses.message_index
+            and steps.block_index = responses.block_index
+
+),
+
+final as (
+
+    select
+        ---------- keys
+        classified.conversation_key,
+        cast(row_number() over (
+            partition by classified.conversation_key
+            order by classified.message_index, classified.block_index
+        ) - 1 as integer) as step_index,
+        conversations.conversation_id,
+        conversations.source,
+        conversations.config,
+        cast(classified.message_index as integer) as message_index,
+        cast(classified.block_index as integer) as block_index,
+
+        ---------- attributes
+        classified.message_role,
+        classified.step_kind,
+        classified.tool_name,
+        classified.status,
+        classified.error_kind,
+        cast(length(classified.step_text) as bigint) as text_chars,
+        left(classified.step_text, 300) as text_preview
+
+    from classified
+    inner join conversations
+        on classified.conversation_key = conversations.conversation_key
+
+)
+
+select * from final
