@@ -1,0 +1,32 @@
+{# Aggregate and window helpers whose spelling differs between engines. #}
+
+{# Concatenation of `expression` in `order_by` order; nulls skipped. #}
+{% macro string_agg_ordered(expression, order_by) -%}
+    {{ return(adapter.dispatch('string_agg_ordered', 'tracehouse')(expression, order_by)) }}
+{%- endmacro %}
+
+{% macro duckdb__string_agg_ordered(expression, order_by) -%}
+    string_agg({{ expression }}, '' order by {{ order_by }})
+{%- endmacro %}
+
+{# Continuous quantile (linear interpolation, as numpy's default). #}
+{% macro quantile(expression, fraction) -%}
+    {{ return(adapter.dispatch('quantile', 'tracehouse')(expression, fraction)) }}
+{%- endmacro %}
+
+{% macro default__quantile(expression, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__quantile(expression, fraction) -%}
+    quantile_cont({{ expression }}, {{ fraction }})
+{%- endmacro %}
+
+{# The last non-null value of a window frame: `{{ last_non_null('x') }} over (...)`. #}
+{% macro last_non_null(expression) -%}
+    {{ return(adapter.dispatch('last_non_null', 'tracehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__last_non_null(expression) -%}
+    last_value({{ expression }} ignore nulls)
+{%- endmacro %}

@@ -1,0 +1,33 @@
+{#
+  List helpers. Positions handed to models are zero-based.
+#}
+
+{#
+  Select-list fragment: one output row per element of `list_expression`, with the element as
+  `value_alias` and its zero-based position as `position_alias`.
+#}
+{% macro explode_with_position(list_expression, value_alias, position_alias) -%}
+    {{ return(adapter.dispatch('explode_with_position', 'tracehouse')(list_expression, value_alias, position_alias)) }}
+{%- endmacro %}
+
+{% macro duckdb__explode_with_position(list_expression, value_alias, position_alias) -%}
+    unnest({{ list_expression }}) as {{ value_alias }},
+    generate_subscripts({{ list_expression }}, 1) - 1 as {{ position_alias }}
+{%- endmacro %}
+
+{# The element at a zero-based position (null when out of range). #}
+{% macro list_element(list_expression, zero_based_position) -%}
+    {{ return(adapter.dispatch('list_element', 'tracehouse')(list_expression, zero_based_position)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_element(list_expression, zero_based_position) -%}
+    {{ list_expression }}[({{ zero_based_position }}) + 1]
+{%- endmacro %}
+
+{% macro list_length(list_expression) -%}
+    {{ return(adapter.dispatch('list_length', 'tracehouse')(list_expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_length(list_expression) -%}
+    len({{ list_expression }})
+{%- endmacro %}

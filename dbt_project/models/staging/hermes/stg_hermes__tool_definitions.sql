@@ -1,0 +1,76 @@
+{#
+  One row per element of a conversation's `tools` JSON list (the tools declared to the model).
+  A `tools` value that is not a JSON list gives no rows; an element without a string
+  `function.name` gives a row with a null tool_name.
+#}
+
+with
+
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+
+),
+
+declared as (
+
+    select
+        conversation_key,
+        case
+            when {{ tracehouse.json_strict_valid('tools_json') }}
+                and left({{ tracehouse.strip_whitespace('tools_json') }}, 1) = '['
+                then {{ tracehouse.json_array_elements('tools_json') }}
+        end as tool_elements
+
+    from conversations
+
+),
+
+exploded as (
+
+    select
+        conversation_key,
+        {{ tracehouse.explode_with_position('tool_elements', 'tool_element', 'tool_index') }}
+
+    from declared
+
+),
+
+extracted as (
+
+    select
+        conversation_key,
+        tool_index,
+        {{ tracehouse.json_extract_paths('tool_element', ['$.type', '$.function.name', '$.function.description', '$.function.parameters']) }} as tool_fields
+
+    from exploded
+
+),
+
+renamed as (
+
+    select
+        ---------- keys
+        conversation_key,
+        tool_index,
+
+        ---------- attributes
+        case
+            when {{ tracehouse.json_kind(tracehouse.list_element('tool_fields', 1)) }} = 'string'
+                then {{ tracehouse.json_text(tracehouse.list_element('tool_fields', 1)) }}
+        end as tool_name,
+        case
+            when {{ tracehouse.json_kind(tracehouse.list_element('tool_fields', 0)) }} = 'string'
+                then {{ tracehouse.json_text(tracehouse.list_element('tool_fields', 0)) }}
+        end as tool_type,
+        case
+            when {{ tracehouse.json_kind(tracehouse.list_element('tool_fields', 2)) }} = 'string'
+                then {{ tracehouse.json_text(tracehouse.list_element('tool_fields', 2)) }}
+        end as tool_description,
+        {{ tracehouse.list_element('tool_fields', 3) }} as tool_parameters
+
+    from extracted
+
+)
+
+select * from renamed

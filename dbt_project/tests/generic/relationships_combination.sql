@@ -1,0 +1,22 @@
+{#
+  Every non-null combination of `columns` in the model exists as `to_columns` in `to`
+  (a composite foreign key).
+#}
+{% test relationships_combination(model, columns, to, to_columns) %}
+
+select child.*
+
+from {{ model }} as child
+left join {{ to }} as parent
+    on
+    {%- for column in columns %}
+        child.{{ column }} = parent.{{ to_columns[loop.index0] }}
+        {%- if not loop.last %} and{% endif %}
+    {%- endfor %}
+where
+    {%- for column in columns %}
+    child.{{ column }} is not null and
+    {%- endfor %}
+    parent.{{ to_columns[0] }} is null
+
+{% endtest %}
