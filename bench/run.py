@@ -1,0 +1,357 @@
+"""`make bench` / `python -m bench.run`: one run of the whole benchmark, results to JSON.
+
+For each scale: generate the data once (kimi at 7,646 conversations per 1x, plus a small
+glm-5.1 slice for the incremental rebuild), then `--runs` times, each on a fresh warehouse and
+fresh `datasets` caches (so baseline and ingest both pay the parquet -> Arrow conversion):
+
+    baseline  python -m bench.baseline (load + tutorial loop)
+    ingest    tracehouse ingest DATA --config kimi
+    build     tracehouse build              (dbt build: every model and test)
+    report    tracehouse report
+    parse     dbt run --select staging intermediate, on a copy of the just-ingested file
+    rebuild_same   tracehouse build again, no new data
+    ingest_extra   tracehouse ingest EXTRA --config glm-5.1
+    rebuild_extra  tracehouse build after that
+
+Every step is a child process measured by `bench.measure` (wall seconds, its own peak RSS).
+Ratios are taken within a run, then the median over runs is reported (see bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bench import summary
+from bench.compare import compare
+from bench.dbt_timing import layer_totals, node_times
+from bench.measure import StepResult, measure
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+KIMI_CONVERSATIONS = 7_646
+MAIN_CONFIG = "kimi"
+EXTRA_CONFIG = "glm-5.1"
+DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument(
+        "--scale", type=int, nargs="+", default=[1], help="1 (kimi size) and/or 10 (default: 1)"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per scale (default: 3)")
+    parser.add_argument(
+        "--runs-10x", type=int, default=1, help="runs at scale 10 (default: 1; it is slow)"
+    )
+    parser.add_argument(
+        "--keep-data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="generate the datasets into DIR and keep them (reused when already there)",
+    )
+    parser.add_argument(
+        "--work", type=Path, default=None, help="scratch folder (default: a new temp folder)"
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"(default: {DEFAULT_OUT})")
+    parser.add_argument(
+        "--extra-fraction",
+        type=float,
+        default=0.1,
+        help="size of the extra glm-5.1 slice relative to kimi (default: 0.1)",
+    )
+    parser.add_argument(
+        "--conversations",
+        type=int,
+        default=KIMI_CONVERSATIONS,
+        help="conversations at scale 1 (default: 7646, the real kimi config; lower to try)",
+    )
+    parser.add_argument(
+        "--no-readme", action="store_true", help="do not rewrite the table in bench/README.md"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="tracehouse-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data_root = args.keep_data or work / "data"
+    previous = _read_json(args.out)
+    results: dict[str, Any] = {
+        "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine(),
+        "scales": dict(previous.get("scales", {})) if previous else {},
+    }
+    try:
+        for scale in args.scale:
+            conversations = args.conversations * scale
+            runs = args.runs if scale == 1 else args.runs_10x
+            measured = bench_scale(scale, conversations, runs, args.extra_fraction, data_root, work)
+            measured["started_at"] = results["started_at"]  # which invocation measured it
+            results["scales"][str(scale)] = measured
+            finish(results, args)  # write after every scale: a long 10x run may not finish
+    finally:
+        if args.keep_data is None:
+            shutil.rmtree(data_root, ignore_errors=True)
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(summary.table(results))
+    return 0
+
+
+def finish(results: dict[str, Any], args: argparse.Namespace) -> None:
+    """Ratios across scales and targets, then the JSON and the README table."""
+    results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    results["linearity"] = summary.linearity(results["scales"])
+    results["targets"] = summary.targets(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = args.out.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
+    temporary.replace(args.out)
+    if not args.no_readme:
+        summary.write_readme_table(REPO / "bench" / "README.md", results)
+
+
+def bench_scale(
+    scale: int, conversations: int, runs: int, extra_fraction: float, data_root: Path, work: Path
+) -> dict[str, Any]:
+    """Generate (or reuse) this scale's data, run the steps `runs` times, summarise."""
+    extra_conversations = max(1, round(conversations * extra_fraction))
+    data = data_root / f"{MAIN_CONFIG}-{conversations}"
+    extra = data_root / f"{EXTRA_CONFIG}-{extra_conversations}"
+    generated = {
+        "main": generate(data, conversations, MAIN_CONFIG, seed=0),
+        "extra": generate(extra, extra_conversations, EXTRA_CONFIG, seed=1),
+    }
+    all_runs = []
+    for index in range(runs):
+        print(f"[bench] scale {scale}x, run {index + 1}/{runs}", file=sys.stderr, flush=True)
+        all_runs.append(one_run(work / f"x{scale}-run{index}", data, extra, check=index == 0))
+    return {
+        "conversations": conversations,
+        "extra_conversations": extra_conversations,
+        "data_bytes": _tree_bytes(data),
+        "generate": generated,
+        "runs": all_runs,
+        "medians": summary.medians(all_runs),
+        "ratios": summary.ratios(all_runs, extra_fraction=extra_conversations / conversations),
+        "compare": all_runs[0].get("compare"),
+    }
+
+
+def generate(out: Path, conversations: int, config: str, seed: int) -> dict[str, Any]:
+    """`tracehouse generate`, unless this exact dataset is already there (--keep-data)."""
+    truth = _read_json(out / "ground_truth.json")
+    if truth and _truth_conversations(truth) == conversations:
+        return {"reused": str(out)}
+    shutil.rmtree(out, ignore_errors=True)
+    argv = [str(BIN / "tracehouse"), "generate", str(out)]
+    argv += ["--conversations", str(conversations), "--configs", config, "--seed", str(seed), "-q"]
+    step = measure(f"generate-{config}", argv).check()
+    return {"wall_s": round(step.wall_s, 2), "peak_rss_mb": round(step.peak_rss_mb)}
+
+
+def one_run(run_dir: Path, data: Path, extra: Path, *, check: bool) -> dict[str, Any]:
+    """Every step once, on a fresh warehouse and fresh caches; the run's folder is removed."""
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    db, parse_db = run_dir / "warehouse.duckdb", run_dir / "parse.duckdb"
+    target, logs = run_dir / "target", run_dir / "logs"
+    env = step_env(run_dir)
+    dbt_paths = ["--target-path", str(target), "--log-path", str(logs)]
+    tracehouse = str(BIN / "tracehouse")
+    steps: dict[str, dict[str, Any]] = {}
+
+    def step(
+        name: str, argv: list[str], step_env: Mapping[str, str] = env, required: bool = False
+    ) -> bool:
+        """Measure one step. A failed optional step is recorded (and shown in the table)
+        rather than fatal: a dbt test failing still leaves a build worth timing."""
+        result = measure(name, argv, env=step_env, cwd=run_dir, log_dir=logs)
+        if required:
+            result.check()
+        steps[name] = _step_record(result)
+        status = "" if result.returncode == 0 else f"  FAILED (exit {result.returncode})"
+        print(
+            f"[bench]   {name:14s} {result.wall_s:8.2f} s  {result.peak_rss_mb:8.0f} MB{status}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return result.returncode == 0
+
+    baseline_json = run_dir / "baseline.json"
+    step(
+        "baseline",
+        [
+            sys.executable,
+            "-m",
+            "bench.baseline",
+            str(data),
+            "--config",
+            MAIN_CONFIG,
+            "--cache-dir",
+            str(run_dir / "hf-baseline"),
+            "--out",
+            str(baseline_json),
+        ],
+        required=True,
+    )
+    baseline = json.loads(baseline_json.read_text())
+    shutil.rmtree(run_dir / "hf-baseline", ignore_errors=True)
+
+    step(
+        "ingest",
+        [tracehouse, "ingest", str(data), "--config", MAIN_CONFIG, "--db", str(db), "-q"],
+        required=True,
+    )
+    loads = raw_loads(db, MAIN_CONFIG)
+    shutil.copyfile(db, parse_db)
+
+    dbt = [str(BIN / "dbt")]
+    project = ["--project-dir", str(REPO), "--profiles-dir", str(REPO)]
+    warm = measure("dbt-parse", [*dbt, "parse", *project, *dbt_paths], env=env, cwd=run_dir)
+    warm.check()  # a warm partial-parse cache, as every build after a user's first one has
+
+    step("build", [tracehouse, "build", "--db", str(db), "--", *dbt_paths])
+    steps["build"]["dbt_nodes"] = node_times(target)
+    report = run_dir / "report.html"
+    if step("report", [tracehouse, "report", "--db", str(db), "--out", str(report), "-q"]):
+        steps["report"]["page_bytes"] = report.stat().st_size
+    compared = compare(db, data, MAIN_CONFIG, baseline["counts"]) if check else None
+
+    parse_env = {**env, "TRACEHOUSE_DB": str(parse_db)}
+    select = ["--select", "staging", "intermediate"]
+    step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env)
+    steps["parse"]["dbt_nodes"] = node_times(target)
+    parse_db.unlink(missing_ok=True)
+
+    step("rebuild_same", [tracehouse, "build", "--db", str(db), "--", *dbt_paths])
+    steps["rebuild_same"]["dbt_nodes"] = node_times(target)
+    step(
+        "ingest_extra",
+        [tracehouse, "ingest", str(extra), "--config", EXTRA_CONFIG, "--db", str(db), "-q"],
+    )
+    step("rebuild_extra", [tracehouse, "build", "--db", str(db), "--", *dbt_paths])
+    steps["rebuild_extra"]["dbt_nodes"] = node_times(target)
+    db_bytes = db.stat().st_size
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+    for name in ("build", "parse", "rebuild_same", "rebuild_extra"):
+        steps[name]["dbt_layers"] = layer_totals(steps[name]["dbt_nodes"])
+        steps[name]["dbt_nodes"] = steps[name]["dbt_nodes"][:12]  # the slowest ones
+    return {
+        "steps": steps,
+        "baseline": {
+            "load_s": baseline["load_s"],
+            "loop_s": baseline["loop_s"],
+            "messages": baseline["counts"]["messages"],
+            "conversations": baseline["counts"]["conversations"],
+        },
+        "ingest_loads": loads,
+        "warehouse_bytes_after_extra": db_bytes,
+        "compare": compared,
+    }
+
+
+def step_env(run_dir: Path) -> dict[str, str]:
+    """Fresh `datasets` cache per run, offline hub, quiet progress bars."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "HF_DATASETS_CACHE": str(run_dir / "hf-cache"),
+            "HF_HUB_OFFLINE": "1",
+            "HF_DATASETS_OFFLINE": "1",
+            "TQDM_DISABLE": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "PYTHONPATH": str(REPO),
+        }
+    )
+    env.pop("TRACEHOUSE_DB", None)
+    return env
+
+
+def raw_loads(db: Path, config: str) -> dict[str, Any]:
+    """What the ingest itself recorded in raw.loads for this config."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute(
+            "select conversations, messages, message_bytes, "
+            "epoch(finished_at) - epoch(started_at) from raw.loads where config = ? "
+            "order by finished_at desc limit 1",
+            [config],
+        ).fetchone()
+    finally:
+        con.close()
+    keys = ("conversations", "messages", "message_bytes", "internal_s")
+    return dict(zip(keys, row, strict=True)) if row else {}
+
+
+def machine() -> dict[str, Any]:
+    """Enough context to read the figures; absolute times still do not compare across runs."""
+    mem_kb = 0
+    try:
+        with open("/proc/meminfo") as handle:
+            mem_kb = int(handle.readline().split()[1])
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "memory_limit": os.environ.get("TRACEHOUSE_MEMORY_LIMIT", "3GB (project default)"),
+        "platform": platform.platform(),
+    }
+
+
+def _step_record(result: StepResult) -> dict[str, Any]:
+    failed = (
+        {"ok": True}
+        if result.returncode == 0
+        else {
+            "ok": False,
+            "returncode": result.returncode,
+            "error_tail": (result.stderr_tail or result.stdout_tail)[-1500:],
+        }
+    )
+    return {
+        **failed,
+        "wall_s": round(result.wall_s, 3),
+        "peak_rss_mb": round(result.peak_rss_mb, 1),
+        "peak_rss_anon_mb": round(result.peak_rss_anon_mb, 1),
+        "peak_rss_file_mb": round(result.peak_rss_file_mb, 1),
+    }
+
+
+def _truth_conversations(truth: Mapping[str, Any]) -> int | None:
+    total = truth.get("total")
+    return total.get("conversations") if isinstance(total, Mapping) else None
+
+
+def _tree_bytes(path: Path) -> int:
+    return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

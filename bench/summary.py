@@ -1,0 +1,294 @@
+"""Medians, same-run ratios, targets and the Markdown table of a benchmark run.
+
+The machine is shared and noisy: absolute seconds do not compare between runs, so every ratio
+is taken between steps of the *same* run and only then the median over runs is reported.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+STEPS = (
+    "baseline",
+    "ingest",
+    "build",
+    "report",
+    "parse",
+    "rebuild_same",
+    "ingest_extra",
+    "rebuild_extra",
+)
+WHOLE_JOB = ("ingest", "build", "report")
+RSS_LIMIT_MB = 3000.0
+README_START = "<!-- bench:results:start -->"
+README_END = "<!-- bench:results:end -->"
+
+
+def medians(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Per step: median wall, median and max peak RSS; the baseline's load and loop apart.
+
+    Steps that failed in some run are summarised over the runs where they succeeded, and
+    counted in `failed_runs` (the table shows them)."""
+    found: dict[str, Any] = {}
+    for name in STEPS:
+        steps = [run["steps"][name] for run in runs if name in run["steps"]]
+        good = [step for step in steps if step.get("ok", True)]
+        if not steps:
+            continue
+        found[name] = {
+            "wall_s": _median([s["wall_s"] for s in good]),
+            "peak_rss_mb": _median([s["peak_rss_mb"] for s in steps]),
+            "peak_rss_mb_max": max(s["peak_rss_mb"] for s in steps),
+            "peak_rss_anon_mb_max": max(s["peak_rss_anon_mb"] for s in steps),
+            "failed_runs": len(steps) - len(good),
+        }
+    found["baseline_load_s"] = _median([run["baseline"]["load_s"] for run in runs])
+    found["baseline_loop_s"] = _median([run["baseline"]["loop_s"] for run in runs])
+    found["whole_job_s"] = _median(_present(_whole(run) for run in runs))
+    found["parse_models_s"] = _median(_present(_parse_models(run) for run in runs))
+    found["report_page_bytes"] = _median(
+        _present(run["steps"].get("report", {}).get("page_bytes") for run in runs)
+    )
+    return found
+
+
+def ratios(runs: Sequence[Mapping[str, Any]], *, extra_fraction: float) -> dict[str, Any]:
+    """Same-run ratios, median over runs. `>1` on a speedup means tracehouse is faster.
+
+    A ratio that needs a failed step is left out for that run."""
+    per_run: dict[str, list[float]] = {}
+
+    def add(key: str, numerator: float | None, denominator: float | None) -> None:
+        if numerator is not None and denominator:
+            per_run.setdefault(key, []).append(numerator / denominator)
+
+    for run in runs:
+        wall = {name: _wall(run, name) for name in STEPS}
+        base = run["baseline"]
+        whole = _whole(run)
+        conversations = base["conversations"]
+        add("whole_job_over_baseline", whole, wall["baseline"])
+        add("parse_speedup_vs_baseline_loop", base["loop_s"], wall["parse"])
+        add("parse_speedup_vs_baseline_total", wall["baseline"], wall["parse"])
+        add("parse_models_speedup_vs_baseline_loop", base["loop_s"], _parse_models(run))
+        add("rebuild_same_over_build", wall["rebuild_same"], wall["build"])
+        add("rebuild_extra_over_build", wall["rebuild_extra"], wall["build"])
+        build_models = _models(run, "build")
+        add("rebuild_same_models_over_build_models", _models(run, "rebuild_same"), build_models)
+        add("rebuild_extra_models_over_build_models", _models(run, "rebuild_extra"), build_models)
+        loads = run.get("ingest_loads") or {}
+        if loads:
+            add("ingest_conversations_per_s", loads["conversations"], wall["ingest"])
+            add("ingest_messages_per_s", loads["messages"], wall["ingest"])
+            add("ingest_mb_per_s", loads["message_bytes"] / 1e6, wall["ingest"])
+        add("whole_job_ms_per_conversation", None if whole is None else 1000 * whole, conversations)
+        add("baseline_ms_per_conversation", 1000 * wall["baseline"], conversations)
+    found = {key: _median(values) for key, values in per_run.items()}
+    found["extra_data_fraction"] = round(extra_fraction, 4)
+    found["runs"] = len(runs)
+    return found
+
+
+def linearity(scales: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """10x against 1x: per-conversation cost ratios (raw, and normalised by the baseline's).
+
+    The two scales may come from different invocations (the file keeps the last result of
+    each); the baseline-normalised ratio is the one that survives a change of machine load.
+    """
+    one, ten = scales.get("1"), scales.get("10")
+    if not one or not ten:
+        return {}
+    found: dict[str, Any] = {}
+    for key in (
+        "whole_job_ms_per_conversation",
+        "baseline_ms_per_conversation",
+        "whole_job_over_baseline",
+    ):
+        if one["ratios"].get(key) and ten["ratios"].get(key):
+            found[f"{key}_10x_over_1x"] = _round(ten["ratios"][key] / one["ratios"][key])
+    for step in (*WHOLE_JOB, "parse"):
+        walls = [data["medians"].get(step, {}).get("wall_s") for data in (one, ten)]
+        if all(walls):
+            per_one, per_ten = (
+                w / d["conversations"] for w, d in zip(walls, (one, ten), strict=True)
+            )
+            found[f"{step}_per_conversation_10x_over_1x"] = _round(per_ten / per_one)
+    found["same_invocation"] = one.get("started_at") == ten.get("started_at")
+    return found
+
+
+def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets with the figure measured and whether it is met (missing figures,
+    e.g. from a failed step, are listed as not measured)."""
+    found: list[dict[str, Any]] = []
+    one = results["scales"].get("1")
+    if one:
+        r, m = one["ratios"], one["medians"]
+        extra = r.get("extra_data_fraction", 0.0)
+        checks = (
+            (
+                "parse layer >= 5x faster than the baseline loop (1x, process wall)",
+                r.get("parse_speedup_vs_baseline_loop"),
+                lambda v: v >= 5,
+            ),
+            (
+                "whole job <= 1.5x the baseline (1x); aim < 1.0x",
+                r.get("whole_job_over_baseline"),
+                lambda v: v <= 1.5,
+            ),
+            (
+                "report under a few seconds (1x, s)",
+                m.get("report", {}).get("wall_s"),
+                lambda v: v < 5,
+            ),
+            (
+                "report page under a few MB (1x, MB)",
+                m.get("report_page_bytes", 0) / 1e6 or None,
+                lambda v: v < 5,
+            ),
+            (
+                "dbt build with no new data does little work (ratio to first build)",
+                r.get("rebuild_same_over_build"),
+                lambda v: v < 0.5,
+            ),
+            (
+                f"dbt build after +{extra:.0%} data is proportional (ratio to first build)",
+                r.get("rebuild_extra_over_build"),
+                lambda v: v < 0.5,
+            ),
+        )
+        found += [_target(name, value, test) for name, value, test in checks]
+    for scale, data in results["scales"].items():
+        rss = [data["medians"][s]["peak_rss_mb_max"] for s in STEPS[1:] if s in data["medians"]]
+        found.append(
+            _target(
+                f"peak RSS of every tracehouse step < 3 GB ({scale}x, MB)",
+                max(rss) if rss else None,
+                lambda v: v < RSS_LIMIT_MB,
+            )
+        )
+    value = (results.get("linearity") or {}).get("whole_job_ms_per_conversation_10x_over_1x")
+    if results["scales"].get("10"):
+        found.append(
+            _target("per-conversation cost at 10x within 1.3x of 1x", value, lambda v: v <= 1.3)
+        )
+    return found
+
+
+def table(results: Mapping[str, Any]) -> str:
+    """The Markdown table for bench/README.md and the terminal."""
+    box = results["machine"]
+    lines = [
+        f"Measured {results.get('started_at', '?')} with `{results.get('command', '')}` "
+        f"({box['cpus']} CPUs, {box['memory_gb']} GB, DuckDB {box['duckdb']}, "
+        f"memory_limit {box['memory_limit']}).",
+        "",
+    ]
+    for scale, data in sorted(results["scales"].items(), key=lambda item: int(item[0])):
+        m, r = data["medians"], data["ratios"]
+        lines += [
+            f"**{scale}x**: {data['conversations']:,} conversations "
+            f"({data['data_bytes'] / 1e6:,.0f} MB parquet), median of {r['runs']} run(s).",
+            "",
+            "| step | median wall (s) | peak RSS (MB, max of runs) |",
+            "|---|---:|---:|",
+        ]
+        for name in STEPS:
+            if name in m:
+                failed = m[name]["failed_runs"]
+                note = f" (failed in {failed} run(s))" if failed else ""
+                wall, rss = _fmt(m[name]["wall_s"]), m[name]["peak_rss_mb_max"]
+                lines.append(f"| {name}{note} | {wall} | {rss:.0f} |")
+        lines += [
+            f"| baseline: load / loop | {_fmt(m['baseline_load_s'])} / "
+            f"{_fmt(m['baseline_loop_s'])} | |",
+            f"| whole job (ingest + build + report) | {_fmt(m['whole_job_s'])} | |",
+            f"| parse models only (dbt run_results) | {_fmt(m['parse_models_s'])} | |",
+            "",
+            "| same-run ratio (median) | value |",
+            "|---|---:|",
+        ]
+        for key, value in r.items():
+            if key != "runs":
+                lines.append(f"| {key} | {_fmt(value)} |")
+        lines.append("")
+    lin = results.get("linearity") or {}
+    if lin:
+        lines += ["| 10x vs 1x | value |", "|---|---:|"]
+        lines += [f"| {key} | {_fmt(value)} |" for key, value in lin.items()]
+        lines.append("")
+    lines += ["| target | measured | met |", "|---|---:|---|"]
+    for target in results.get("targets", []):
+        met = "yes" if target["met"] else "**no**"
+        if target["measured"] is None:
+            met = "not measured"
+        lines.append(f"| {target['target']} | {_fmt(target['measured'])} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_readme_table(readme: Path, results: Mapping[str, Any]) -> None:
+    """Replace the marked section of bench/README.md with the latest table."""
+    if not readme.exists():
+        return
+    text = readme.read_text()
+    block = f"{README_START}\n{table(results)}{README_END}"
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
+    if pattern.search(text):
+        readme.write_text(pattern.sub(lambda _: block, text))
+
+
+def _wall(run: Mapping[str, Any], name: str) -> float | None:
+    """A step's wall seconds, or None when it is missing or failed in this run."""
+    step = run["steps"].get(name)
+    return step["wall_s"] if step and step.get("ok", True) else None
+
+
+def _whole(run: Mapping[str, Any]) -> float | None:
+    walls = [_wall(run, name) for name in WHOLE_JOB]
+    return None if None in walls else sum(walls)
+
+
+def _models(run: Mapping[str, Any], name: str) -> float | None:
+    """Seconds dbt spent in models and tests of one dbt step (run_results.json)."""
+    layers = run["steps"].get(name, {}).get("dbt_layers")
+    return sum(layers.values()) if layers else None
+
+
+def _parse_models(run: Mapping[str, Any]) -> float | None:
+    layers = run["steps"].get("parse", {}).get("dbt_layers")
+    if not layers:
+        return None
+    return sum(layers.get(layer, 0.0) for layer in ("staging", "intermediate"))
+
+
+def _present(values: Any) -> list[float]:
+    return [value for value in values if value is not None]
+
+
+def _target(name: str, measured: float | None, test: Callable[[float], bool]) -> dict[str, Any]:
+    if measured is None:
+        return {"target": name, "measured": None, "met": False}
+    return {"target": name, "measured": _round(measured), "met": bool(test(measured))}
+
+
+def _median(values: Sequence[float]) -> float | None:
+    """None when no run produced the figure (a failed step), never a misleading 0."""
+    return _round(statistics.median(values)) if values else None
+
+
+def _round(value: float) -> float:
+    return round(float(value), 4)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)
