@@ -1,0 +1,148 @@
+{#
+  After a failed call, what does the agent do next? For every tool call with status `error`,
+  the next assistant turn of the conversation that issues tool calls (after the failed
+  result arrived) is compared with it:
+  - repeated: that turn holds a call to the same tool with identical arguments;
+  - changed_arguments: it calls the same tool, only with other arguments;
+  - changed_tool: it calls only other tools;
+  - no_further_call: no later turn calls a tool.
+  Arguments are compared as minified JSON text. Counts per config, tool and error_kind.
+#}
+
+with
+
+tool_calls as (
+
+    select * from {{ ref('fct_tool_calls') }}
+
+),
+
+calling_turns as (
+
+    select distinct
+        conversation_key,
+        message_index
+
+    from tool_calls
+
+),
+
+failed_calls as (
+
+    select
+        conversation_key,
+        config,
+        message_index,
+        call_index,
+        coalesce(tool_name, '(unnamed)') as tool_name,
+        tool_name as raw_tool_name,
+        cast(arguments as varchar) as arguments_text,
+        error_kind
+
+    from tool_calls
+    where status = 'error'
+
+),
+
+next_turns as (
+
+    select
+        failed_calls.conversation_key,
+        failed_calls.message_index,
+        failed_calls.call_index,
+        min(calling_turns.message_index) as next_message_index
+
+    from failed_calls
+    inner join calling_turns
+        on
+            failed_calls.conversation_key = calling_turns.conversation_key
+            and calling_turns.message_index > failed_calls.message_index
+    group by failed_calls.conversation_key, failed_calls.message_index, failed_calls.call_index
+
+),
+
+compared as (
+
+    select
+        failed_calls.conversation_key,
+        failed_calls.message_index,
+        failed_calls.call_index,
+        next_turns.next_message_index,
+        coalesce(bool_or(
+            next_calls.tool_name = failed_calls.raw_tool_name
+            and cast(next_calls.arguments as varchar) = failed_calls.arguments_text
+        ), false) as has_identical_call,
+        coalesce(bool_or(next_calls.tool_name = failed_calls.raw_tool_name), false) as has_same_tool
+
+    from failed_calls
+    left join next_turns
+        on
+            failed_calls.conversation_key = next_turns.conversation_key
+            and failed_calls.message_index = next_turns.message_index
+            and failed_calls.call_index = next_turns.call_index
+    left join tool_calls as next_calls
+        on
+            next_turns.conversation_key = next_calls.conversation_key
+            and next_turns.next_message_index = next_calls.message_index
+    group by
+        failed_calls.conversation_key,
+        failed_calls.message_index,
+        failed_calls.call_index,
+        next_turns.next_message_index
+
+),
+
+classified as (
+
+    select
+        failed_calls.config,
+        failed_calls.tool_name,
+        failed_calls.error_kind,
+        case
+            when compared.next_message_index is null then 'no_further_call'
+            when compared.has_identical_call then 'repeated'
+            when compared.has_same_tool then 'changed_arguments'
+            else 'changed_tool'
+        end as recovery
+
+    from failed_calls
+    inner join compared
+        on
+            failed_calls.conversation_key = compared.conversation_key
+            and failed_calls.message_index = compared.message_index
+            and failed_calls.call_index = compared.call_index
+
+),
+
+aggregated as (
+
+    select
+        config,
+        tool_name,
+        error_kind,
+        recovery,
+        count(*) as failed_calls
+
+    from classified
+    group by config, tool_name, error_kind, recovery
+
+),
+
+final as (
+
+    select
+        cast(config as varchar) as config,
+        cast(tool_name as varchar) as tool_name,
+        cast(error_kind as varchar) as error_kind,
+        cast(recovery as varchar) as recovery,
+        cast(failed_calls as bigint) as failed_calls,
+        cast(
+            failed_calls * 1.0 / sum(failed_calls) over (partition by config, tool_name, error_kind)
+            as double
+        ) as share_of_failures
+
+    from aggregated
+
+)
+
+select * from final

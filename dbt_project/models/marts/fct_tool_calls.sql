@@ -1,0 +1,49 @@
+{#
+  One row per `<tool_call>` block of an assistant message (malformed ones included), with the
+  response paired to it. Rules: _definitions.md, tool_call_rules and failure_rules.
+#}
+
+with
+
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+
+),
+
+tool_calls as (
+
+    select * from {{ ref('int_tool_calls_paired') }}
+
+),
+
+final as (
+
+    select
+        cast(tool_calls.conversation_key as varchar) as conversation_key,
+        cast(conversations.conversation_id as varchar) as conversation_id,
+        cast(conversations.config as varchar) as config,
+        cast(conversations.category as varchar) as category,
+        cast(conversations.subcategory as varchar) as subcategory,
+        cast(tool_calls.message_index as integer) as message_index,
+        cast(tool_calls.call_index as integer) as call_index,
+        cast(tool_calls.tool_name as varchar) as tool_name,
+        cast(tool_calls.arguments as json) as arguments,
+        cast(tool_calls.is_valid_json as boolean) as is_valid_json,
+        cast(tool_calls.is_malformed as boolean) as is_malformed,
+        cast(tool_calls.is_declared_tool as boolean) as is_declared_tool,
+        cast(tool_calls.parallel_width as integer) as parallel_width,
+        cast(tool_calls.paired_by as varchar) as paired_by,
+        cast(tool_calls.response_message_index as integer) as response_message_index,
+        cast(tool_calls.response_index as integer) as response_index,
+        cast(tool_calls.tool_call_id as varchar) as tool_call_id,
+        cast(tool_calls.status as varchar) as status,
+        cast(tool_calls.error_kind as varchar) as error_kind
+
+    from tool_calls
+    inner join conversations
+        on tool_calls.conversation_key = conversations.conversation_key
+
+)
+
+select * from final

@@ -1,0 +1,94 @@
+{#
+  Loops: calls a conversation issues more than once with the same tool and identical
+  arguments (minified JSON text). One row per conversation and call signature occurring at
+  least twice; consecutive_repeats counts the occurrences that come right after an identical
+  call (the conversation's previous call), the signature of a loop.
+#}
+
+with
+
+tool_calls as (
+
+    select * from {{ ref('fct_tool_calls') }}
+
+),
+
+signed as (
+
+    select
+        conversation_key,
+        conversation_id,
+        config,
+        category,
+        subcategory,
+        message_index,
+        call_index,
+        tool_name,
+        arguments,
+        status,
+        {{ tracehouse.surrogate_key(['tool_name', 'cast(arguments as varchar)']) }} as call_signature
+
+    from tool_calls
+    where tool_name is not null
+
+),
+
+sequenced as (
+
+    select
+        *,
+        lag(call_signature) over (
+            partition by conversation_key
+            order by message_index, call_index
+        ) as previous_call_signature
+
+    from signed
+
+),
+
+aggregated as (
+
+    select
+        conversation_key,
+        call_signature,
+        min(conversation_id) as conversation_id,
+        min(config) as config,
+        min(category) as category,
+        min(subcategory) as subcategory,
+        min(tool_name) as tool_name,
+        min(cast(arguments as varchar)) as arguments,
+        count(*) as occurrences,
+        sum(case when previous_call_signature = call_signature then 1 else 0 end)
+            as consecutive_repeats,
+        sum(case when status = 'error' then 1 else 0 end) as failed_occurrences,
+        min(message_index) as first_message_index,
+        max(message_index) as last_message_index
+
+    from sequenced
+    group by conversation_key, call_signature
+    having count(*) > 1
+
+),
+
+final as (
+
+    select
+        cast(conversation_key as varchar) as conversation_key,
+        cast(call_signature as varchar) as call_signature,
+        cast(conversation_id as varchar) as conversation_id,
+        cast(config as varchar) as config,
+        cast(category as varchar) as category,
+        cast(subcategory as varchar) as subcategory,
+        cast(tool_name as varchar) as tool_name,
+        cast(arguments as json) as arguments,
+        cast(occurrences as bigint) as occurrences,
+        cast(consecutive_repeats as bigint) as consecutive_repeats,
+        cast(failed_occurrences as bigint) as failed_occurrences,
+        cast(first_message_index as integer) as first_message_index,
+        cast(last_message_index as integer) as last_message_index
+
+    from aggregated
+
+)
+
+select * from final
