@@ -1,0 +1,566 @@
+"""The synthetic dataset: hub layout, schema, determinism, quirks, and its ground truth.
+
+The ground truth is checked against counts made here from the written Parquet files only:
+simple tag counts first, then an independent reading of the rules in
+dbt_project/models/_definitions.md (segments, pairing, failures, turn kinds, outcomes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import ingest.generate as generate
+from ingest.generate import generate_dataset
+
+CONFIGS = ("kimi", "glm-5.1")
+COLUMNS = ["id", "conversations", "tools", "category", "subcategory", "task"]
+EXPECTED_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("conversations", pa.list_(pa.struct([("from", pa.string()), ("value", pa.string())]))),
+        ("tools", pa.string()),
+        ("category", pa.string()),
+        ("subcategory", pa.string()),
+        ("task", pa.string()),
+    ]
+)
+ITERATION_MARK = "maximum number of tool-calling iterations"
+TRACEBACK = "Traceback (most recent call last)"
+SYSTEM_EXAMPLE = (
+    "Example:\n<tool_call>\n{'name': <function-name>,'arguments': <args-dict>}\n</tool_call>"
+)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def read_rows(root: Path, config: str) -> list[dict[str, Any]]:
+    return pq.read_table(root / "data" / config / "train.parquet").to_pylist()
+
+
+def read_truth(root: Path) -> dict[str, Any]:
+    return json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def gpt_values(rows: list[dict[str, Any]]) -> list[str]:
+    return [m["value"] for row in rows for m in row["conversations"] if m["from"] == "gpt"]
+
+
+def tool_values(rows: list[dict[str, Any]]) -> list[str]:
+    return [m["value"] for row in rows for m in row["conversations"] if m["from"] == "tool"]
+
+
+@pytest.fixture(scope="module")
+def small_dir(tmp_path_factory) -> Path:
+    """Exactly at the quota threshold: every quirk must already be there."""
+    out = tmp_path_factory.mktemp("generated30")
+    generate_dataset(out, generate.QUOTA_MIN_CONVERSATIONS, seed=3)
+    return out
+
+
+# --- layout, schema, API --------------------------------------------------------------------
+
+
+def test_hub_layout_loads_with_datasets(generated_dir: Path, tmp_path: Path) -> None:
+    assert datasets.get_dataset_config_names(str(generated_dir)) == list(CONFIGS)
+    readme = (generated_dir / "README.md").read_text(encoding="utf-8")
+    assert "  - config_name: kimi\n    data_files:\n      - split: train\n" in readme
+    assert "        path: data/glm-5.1/train.parquet\n" in readme
+    for config in CONFIGS:
+        dataset = datasets.load_dataset(
+            str(generated_dir), config, split="train", cache_dir=str(tmp_path)
+        )
+        assert dataset.num_rows == 60
+        assert dataset.column_names == COLUMNS
+        assert dataset[0]["conversations"][0]["from"] == "system"
+
+
+def test_schema_column_order_and_row_groups(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(generate, "ROW_GROUP_ROWS", 25)
+    written: list[int] = []
+    generate_dataset(tmp_path, 60, seed=5, configs=["kimi"], progress=written.append)
+    metadata = pq.ParquetFile(tmp_path / "data" / "kimi" / "train.parquet").metadata
+    assert pq.read_schema(tmp_path / "data" / "kimi" / "train.parquet").equals(EXPECTED_SCHEMA)
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [25, 25, 10]
+    assert written == [25, 25, 10]
+
+
+def test_same_arguments_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
+    first = generate_dataset(tmp_path / "a", 30, seed=7)
+    generate_dataset(tmp_path / "b", 30, seed=7)
+    generate_dataset(tmp_path / "c", 30, seed=8)
+    a, b, c = (tree_bytes(tmp_path / name) for name in "abc")
+    assert a == b
+    assert set(a) == set(c)
+    assert a["data/kimi/train.parquet"] != c["data/kimi/train.parquet"]
+    assert a["data/glm-5.1/train.parquet"] != c["data/glm-5.1/train.parquet"]
+    assert json.loads(a["ground_truth.json"]) == json.loads(json.dumps(first))
+
+
+def test_configs_can_be_chosen_and_unknown_ones_are_refused(tmp_path: Path) -> None:
+    truth = generate_dataset(tmp_path / "glm", 3, configs=["glm-5.1"])
+    assert list(truth["configs"]) == ["glm-5.1"]
+    assert datasets.get_dataset_config_names(str(tmp_path / "glm")) == ["glm-5.1"]
+    with pytest.raises(ValueError, match="'gpt-9'"):
+        generate_dataset(tmp_path / "bad", 3, configs=["kimi", "gpt-9"])
+    with pytest.raises(ValueError, match="duplicate_ids"):
+        generate_dataset(tmp_path / "bad", 3, duplicate_ids=3)
+    assert not (tmp_path / "bad" / "ground_truth.json").exists()
+
+
+def test_ids_are_uuid4_with_the_requested_duplicates(generated_dir: Path) -> None:
+    truth = read_truth(generated_dir)
+    all_ids: list[str] = []
+    for config in CONFIGS:
+        ids = [row["id"] for row in read_rows(generated_dir, config)]
+        assert all(uuid.UUID(value).version == 4 and len(value) == 36 for value in ids)
+        assert len(ids) - len(set(ids)) == 2 == truth["configs"][config]["duplicate_ids"]
+        all_ids += sorted(set(ids))
+    assert len(all_ids) == len(set(all_ids)), "ids repeat across configs"
+
+
+# --- content --------------------------------------------------------------------------------
+
+
+def test_system_prompt_declares_exactly_the_tools_column(generated_dir: Path) -> None:
+    for config in CONFIGS:
+        for row in read_rows(generated_dir, config):
+            system = row["conversations"][0]
+            assert system["from"] == "system"
+            inner = system["value"].split("<tools>\n", 1)[1].split("\n</tools>", 1)[0]
+            assert inner == row["tools"]
+            assert system["value"].endswith(SYSTEM_EXAMPLE)
+            for tool in json.loads(row["tools"]):
+                assert tool["type"] == "function"
+                assert list(tool["function"]) == ["name", "description", "parameters"]
+
+
+def test_messages_stay_within_the_cap_and_look_like_hermes(generated_dir: Path) -> None:
+    for config in CONFIGS:
+        rows = read_rows(generated_dir, config)
+        sizes = [len(row["conversations"]) for row in rows]
+        assert max(sizes) <= 54
+        assert {m["from"] for row in rows for m in row["conversations"]} == {
+            "system",
+            "human",
+            "gpt",
+            "tool",
+        }
+        thinking = [v for v in gpt_values(rows) if v.startswith("<think>\n") and "\n</think>" in v]
+        assert all(v.startswith(("<think>\n ", "<think>\n</think>")) for v in thinking)
+        for value in thinking:
+            after = value.split("\n</think>\n", 1)[1]
+            assert after == "" or after.startswith(("<tool_call>", " ")), after[:40]
+        for row in rows:
+            assert 8 <= len(row["task"]) <= 100 or row["category"] == "Conversational"
+
+
+def test_call_ids_follow_each_config_style(generated_dir: Path) -> None:
+    kimi = "\n".join(tool_values(read_rows(generated_dir, "kimi")))
+    assert re.search(r'"tool_call_id": "functions\.terminal:\d+"', kimi)
+    assert '"tool_call_id": "call_' not in kimi
+    glm = tool_values(read_rows(generated_dir, "glm-5.1"))
+    assert re.search(r'"tool_call_id": "call_[0-9a-f]{24}"', "\n".join(glm))
+    assert "functions." not in "\n".join(glm)
+
+
+def test_kimi_ids_count_calls_across_the_conversation(generated_dir: Path) -> None:
+    for row in read_rows(generated_dir, "kimi"):
+        numbers = [
+            int(n)
+            for m in row["conversations"]
+            if m["from"] == "tool"
+            for n in re.findall(r'"tool_call_id": "functions\.[^"]*:(\d+)"', m["value"])
+        ]
+        calls = sum(m["value"].count("<tool_call>") for m in row["conversations"])
+        assert len(set(numbers)) == len(numbers)
+        assert set(numbers) <= set(range(calls))
+
+
+# --- ground truth: simple counts ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_ground_truth_agrees_with_simple_counts(generated_dir: Path, config: str) -> None:
+    truth = read_truth(generated_dir)["configs"][config]
+    rows = read_rows(generated_dir, config)
+    messages = [m for row in rows for m in row["conversations"]]
+    assert truth["conversations"] == len(rows) == 60
+    assert truth["messages"] == len(messages)
+    assert truth["messages_by_role"] == dict(Counter(m["from"] for m in messages)) | {
+        role: truth["messages_by_role"][role]
+        for role in ("system", "human", "gpt", "tool")
+        if role not in {m["from"] for m in messages}
+    }
+    assert truth["message_chars"] == sum(len(m["value"]) for m in messages)
+    assert truth["tool_calls"] == sum(v.count("<tool_call>") for v in gpt_values(rows))
+    assert truth["tool_responses"] == sum(v.count("<tool_response>") for v in tool_values(rows))
+    assert truth["categories"] == dict(sorted(Counter(row["category"] for row in rows).items()))
+    answered = sum(
+        1
+        for row in rows
+        if row["conversations"][-1]["from"] == "gpt"
+        and "<tool_call>" not in row["conversations"][-1]["value"]
+        and not any(ITERATION_MARK in m["value"] for m in row["conversations"])
+    )
+    outcomes = truth["outcome_counts"]
+    assert outcomes["answered"] + outcomes["answered_after_unresolved_error"] == answered
+    assert outcomes["empty"] == sum(
+        1 for row in rows if all(m["from"] != "gpt" for m in row["conversations"])
+    )
+    per_row = truth["per_conversation"]
+    assert [p["row_index"] for p in per_row] == list(range(60))
+    assert [p["id"] for p in per_row] == [row["id"] for row in rows]
+    assert [p["messages"] for p in per_row] == [len(row["conversations"]) for row in rows]
+    assert [p["tool_calls"] for p in per_row] == [
+        sum(m["value"].count("<tool_call>") for m in row["conversations"] if m["from"] == "gpt")
+        for row in rows
+    ]
+
+
+def test_total_is_the_sum_of_the_configs(generated_dir: Path) -> None:
+    truth = read_truth(generated_dir)
+    total = truth["total"]
+    for key in ("conversations", "messages", "tool_calls", "failed_tool_calls", "think_words"):
+        assert total[key] == sum(truth["configs"][c][key] for c in CONFIGS)
+    for key in ("outcome_counts", "failed_responses_by_kind", "messages_by_role"):
+        for name, value in total[key].items():
+            assert value == sum(truth["configs"][c][key][name] for c in CONFIGS)
+    assert "per_conversation" not in total
+
+
+# --- ground truth: an independent reading of the rules --------------------------------------
+
+TAG = re.compile(r"<think>|</think>|<tool_call>|</tool_call>")
+
+
+def segment_gpt(value: str) -> tuple[list[tuple[str, str]], list[tuple[str, bool]], str]:
+    """(think blocks as (text, how), call bodies as (body, closed), visible text)."""
+    thinks: list[tuple[str, str]] = []
+    calls: list[tuple[str, bool]] = []
+    text: list[str] = []
+    pos = 0
+    while pos < len(value):
+        match = TAG.search(value, pos)
+        if match is None:
+            text.append(value[pos:])
+            break
+        tag, start = match.group(), match.end()
+        if tag == "<think>":
+            text.append(value[pos : match.start()])
+            close = value.find("</think>", start)
+            following = value.find("<tool_call>", start)
+            if close != -1 and (following == -1 or close < following):
+                thinks.append((value[start:close], "closed"))
+                pos = close + len("</think>")
+            else:
+                end = following if following != -1 else len(value)
+                thinks.append((value[start:end], "unclosed"))
+                pos = end
+        elif tag == "</think>":
+            thinks.append((value[pos : match.start()], "unopened"))
+            pos = start
+        elif tag == "<tool_call>":
+            text.append(value[pos : match.start()])
+            following = value.find("<tool_call>", start)
+            limit = following if following != -1 else len(value)
+            close = value.rfind("</tool_call>", start, limit)
+            if close == -1:
+                calls.append((value[start:limit], False))
+                pos = limit
+            else:
+                calls.append((value[start:close], True))
+                pos = close + len("</tool_call>")
+        else:
+            text.append(value[pos : match.start()])
+            pos = start
+    return thinks, calls, "".join(text)
+
+
+def read_call(body: str, closed: bool) -> tuple[str | None, bool, bool]:
+    """(tool_name, is_valid_json, is_malformed) of one call body."""
+    try:
+        parsed = json.loads(body.strip())
+    except json.JSONDecodeError:
+        return None, False, True
+    if isinstance(parsed, dict) and isinstance(parsed.get("name"), str):
+        return parsed["name"], True, not closed
+    return None, True, True
+
+
+def read_response(block: str) -> tuple[str | None, str | None, str]:
+    """(name, error_kind, legacy dump) of one response block, by the strict rules."""
+    text = block.strip()
+    try:
+        parsed = json.loads(text)
+        is_json = True
+    except json.JSONDecodeError:
+        parsed, is_json = text, False
+    content = parsed.get("content") if isinstance(parsed, dict) else parsed
+    name = parsed.get("name") if isinstance(parsed, dict) else None
+    return name, error_kind(content, is_json), json.dumps(parsed).lower()
+
+
+def error_kind(content: Any, is_json: bool) -> str | None:
+    if isinstance(content, dict):
+        code = content.get("exit_code")
+        if isinstance(code, int | float) and not isinstance(code, bool) and code != 0:
+            return "exit_code"
+        if content.get("error") not in (None, ""):
+            return "error_field"
+        if content.get("success") is False:
+            return "success_false"
+        status = content.get("status")
+        if isinstance(status, str) and status.lower() in ("error", "failed"):
+            return "status_error"
+        output = content.get("output")
+        if isinstance(output, str) and TRACEBACK in output:
+            return "traceback"
+        return None
+    if isinstance(content, str):
+        if TRACEBACK in content:
+            return "traceback"
+        if content.lstrip().lower().startswith("error"):
+            return "error_text"
+    return None
+
+
+def response_blocks(value: str) -> list[str]:
+    return [part.rsplit("</tool_response>", 1)[0] for part in value.split("<tool_response>")[1:]]
+
+
+def pair(calls: list[str | None], responses: list[str | None]) -> list[int | None]:
+    result: list[int | None] = [None] * len(calls)
+    taken: set[int] = set()
+    for i, name in enumerate(calls):
+        if name is None:
+            continue
+        k = sum(1 for other in calls[:i] if other == name)
+        same = [j for j, other in enumerate(responses) if other == name]
+        if k < len(same):
+            result[i] = same[k]
+            taken.add(same[k])
+    free = [j for j in range(len(responses)) if j not in taken]
+    for i, j in zip([i for i, r in enumerate(result) if r is None], free, strict=False):
+        result[i] = j
+    return result
+
+
+def recount(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every ground-truth count, from the text alone."""
+    c: Counter = Counter()
+    for row in rows:
+        declared = {tool["function"]["name"] for tool in json.loads(row["tools"])}
+        messages = row["conversations"]
+        failed_tools = {
+            i
+            for i, m in enumerate(messages)
+            if m["from"] == "tool" and any(read_response(b)[1] for b in response_blocks(m["value"]))
+        }
+        for i, message in enumerate(messages):
+            value = message["value"]
+            if message["from"] == "tool":
+                blocks = [read_response(b) for b in response_blocks(value)]
+                c["tool_responses"] += len(blocks)
+                for _, kind, _ in blocks:
+                    c["failed_responses"] += kind is not None
+                    c[f"kind:{kind}"] += kind is not None
+                dump = blocks[0][2]
+                c["legacy_errors"] += any(
+                    s in dump for s in ("error", '"exit_code": 1', "traceback")
+                )
+            if message["from"] != "gpt":
+                continue
+            thinks, bodies, text = segment_gpt(value)
+            calls = [read_call(body, closed) for body, closed in bodies]
+            words = sum(len(t.split()) for t, _ in thinks)
+            c["assistant_turns"] += 1
+            c["think_blocks"] += len(thinks)
+            c["empty_think_blocks"] += sum(1 for t, _ in thinks if not t.split())
+            c["unclosed_think_turns"] += any(how == "unclosed" for _, how in thinks)
+            c["unopened_think_turns"] += any(how == "unopened" for _, how in thinks)
+            c["think_words"] += words
+            c["assistant_turns_with_visible_text"] += bool(text.strip())
+            kind = ("reasoning_" if words else "") + ("and_tool" if calls else "only")
+            kind = {"and_tool": "tool_only", "only": "neither"}.get(kind, kind)
+            c[f"turn:{kind}"] += 1
+            before = messages[i - 1]["from"] if i else None
+            if before == "tool":
+                before = "tool_error" if i - 1 in failed_tools else "tool_ok"
+            c[f"preceded:{before if before in ('human', 'tool_ok', 'tool_error') else 'none'}"] += 1
+            if not calls:
+                continue
+            c["calling_turns"] += 1
+            c["calling_turns_with_visible_text"] += bool(text.strip())
+            c[f"width:{len(calls)}"] += 1
+            c["parallel_turns"] += len(calls) >= 2
+            for name, valid, malformed in calls:
+                c["tool_calls"] += 1
+                c["invalid_json_tool_calls"] += not valid
+                c["malformed_tool_calls"] += malformed
+                if not malformed:
+                    c[f"name:{name}"] += 1
+                    c["undeclared_tool_calls"] += name not in declared
+            following = messages[i + 1] if i + 1 < len(messages) else None
+            blocks = []
+            if following is not None and following["from"] == "tool":
+                blocks = [read_response(b) for b in response_blocks(following["value"])]
+            names = [name if not malformed else None for name, _, malformed in calls]
+            for j in pair(names, [b[0] for b in blocks]):
+                c["no_response_tool_calls"] += j is None
+                c["failed_tool_calls"] += j is not None and blocks[j][1] is not None
+        c[f"outcome:{outcome_of(messages, failed_tools)}"] += 1
+        c["conversations_with_failure"] += bool(failed_tools)
+    return c
+
+
+def outcome_of(messages: list[dict[str, str]], failed_tools: set[int]) -> str:
+    if all(m["from"] != "gpt" for m in messages):
+        return "empty"
+    if any(m["from"] == "human" and ITERATION_MARK in m["value"] for m in messages):
+        return "iteration_limit"
+    last = messages[-1]
+    if last["from"] != "gpt" or "<tool_call>" in last["value"]:
+        return "cut_off"
+    tools = [i for i, m in enumerate(messages) if m["from"] == "tool"]
+    if tools and tools[-1] in failed_tools:
+        return "answered_after_unresolved_error"
+    return "answered"
+
+
+def prefixed(counts: Counter, prefix: str) -> dict[str, int]:
+    return {key[len(prefix) :]: n for key, n in counts.items() if key.startswith(prefix) and n}
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_ground_truth_follows_the_rules(generated_dir: Path, config: str) -> None:
+    truth = read_truth(generated_dir)["configs"][config]
+    counts = recount(read_rows(generated_dir, config))
+    scalars = [
+        "assistant_turns",
+        "calling_turns",
+        "tool_calls",
+        "malformed_tool_calls",
+        "invalid_json_tool_calls",
+        "undeclared_tool_calls",
+        "tool_responses",
+        "failed_tool_calls",
+        "no_response_tool_calls",
+        "failed_responses",
+        "legacy_errors",
+        "parallel_turns",
+        "think_blocks",
+        "empty_think_blocks",
+        "unclosed_think_turns",
+        "unopened_think_turns",
+        "think_words",
+        "calling_turns_with_visible_text",
+        "assistant_turns_with_visible_text",
+        "conversations_with_failure",
+    ]
+    assert {key: truth[key] for key in scalars} == {key: counts[key] for key in scalars}
+    assert truth["tool_calls_by_name"] == prefixed(counts, "name:")
+    assert {k: v for k, v in truth["failed_responses_by_kind"].items() if v} == prefixed(
+        counts, "kind:"
+    )
+    assert truth["parallel_width_counts"] == prefixed(counts, "width:")
+    assert {k: v for k, v in truth["turn_kind_counts"].items() if v} == prefixed(counts, "turn:")
+    assert {k: v for k, v in truth["preceded_by_counts"].items() if v} == prefixed(
+        counts, "preceded:"
+    )
+    assert {k: v for k, v in truth["outcome_counts"].items() if v} == prefixed(counts, "outcome:")
+
+
+def test_per_conversation_outcomes_follow_the_rules(generated_dir: Path) -> None:
+    for config in CONFIGS:
+        truth = read_truth(generated_dir)["configs"][config]["per_conversation"]
+        for row, expected in zip(read_rows(generated_dir, config), truth, strict=True):
+            messages = row["conversations"]
+            failed = {
+                i
+                for i, m in enumerate(messages)
+                if m["from"] == "tool"
+                and any(read_response(b)[1] for b in response_blocks(m["value"]))
+            }
+            assert expected["outcome"] == outcome_of(messages, failed), row["id"]
+
+
+# --- quirks ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_every_quirk_is_present_from_30_conversations(small_dir: Path, config: str) -> None:
+    truth = read_truth(small_dir)["configs"][config]
+    rows = read_rows(small_dir, config)
+    assert truth["conversations"] == 30
+    for key in (
+        "empty_think_blocks",
+        "unclosed_think_turns",
+        "unopened_think_turns",
+        "invalid_json_tool_calls",
+        "undeclared_tool_calls",
+        "no_response_tool_calls",
+        "calling_turns_with_visible_text",
+    ):
+        assert truth[key] >= 1, key
+    assert truth["malformed_tool_calls"] > truth["invalid_json_tool_calls"]  # valid JSON ones too
+    assert all(truth["failed_responses_by_kind"].values()), truth["failed_responses_by_kind"]
+    assert all(truth["outcome_counts"].values()), truth["outcome_counts"]
+    assert all(truth["turn_kind_counts"].values()), truth["turn_kind_counts"]
+    assert all(truth["preceded_by_counts"].values()), truth["preceded_by_counts"]
+    assert truth["parallel_turns"] >= 1
+
+    gpt = [segment_gpt(v) for v in gpt_values(rows)]
+    bodies = [body for _, calls, _ in gpt for body, _ in calls]
+    assert any(not closed for _, calls, _ in gpt for _, closed in calls), "unclosed <tool_call>"
+    assert any("</tool_call>" in body and read_call(body, True)[0] for body in bodies)
+    assert any(
+        calls and text.strip() and value.rstrip().endswith(text.strip())
+        for (_, calls, text), value in zip(gpt, gpt_values(rows), strict=True)
+    ), "text after the calls"
+    names = {read_call(body, True)[0] for body in bodies}
+    assert names & {" functions process", "ls", "writ", " functions_terminal"}
+    assert any(isinstance(_json_or_none(body), list) for body in bodies), "call body not object"
+
+    tools = tool_values(rows)
+    several = [[read_response(b)[1] for b in response_blocks(v)] for v in tools]
+    assert any(len(kinds) > 1 and sum(k is not None for k in kinds) == 1 for kinds in several)
+    assert any("<script>alert(1)</script>" in v and "onerror=alert(1)" in v for v in tools)
+    if config == "glm-5.1":
+        blocks = [b.strip() for v in tools for b in response_blocks(v)]
+        parsed = [_json_or_none(b) for b in blocks]
+        pairs = zip(parsed, blocks, strict=True)
+        assert any(p is None and b.lower().startswith("error") for p, b in pairs)
+        assert any(isinstance(p, dict) and "tool_call_id" not in p for p in parsed)
+        assert any(isinstance(p, dict) and isinstance(p.get("content"), str) for p in parsed)
+
+
+def test_no_quirk_quota_below_30_conversations(tmp_path: Path) -> None:
+    truth = generate_dataset(tmp_path, 5, seed=1)
+    assert truth["total"]["conversations"] == 10
+    assert truth["total"]["messages"] == sum(
+        p["messages"] for c in truth["configs"].values() for p in c["per_conversation"]
+    )
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text.strip())
+    except json.JSONDecodeError:
+        return None
