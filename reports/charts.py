@@ -18,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 
@@ -100,10 +101,11 @@ def _figure(panels: int = 1, height: float = 4.0, sharey: bool = False, sharex: 
     return fig, list(axes[0])
 
 
-def _svg(fig, title: str, legend_room: float = 0.0) -> str:
+def _svg(fig, title: str, legend_room: float = 0.0, layout: bool = True) -> str:
     """The figure as an `<svg>` element with chart-unique ids and an accessible title."""
     fig.suptitle(title, fontsize=12, fontweight="bold", x=0.01, ha="left")
-    fig.tight_layout(rect=(0, legend_room, 1, 1))
+    if layout:
+        fig.tight_layout(rect=(0, legend_room, 1, 1))
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
@@ -367,17 +369,19 @@ def parallel_width(rows, configs) -> str:
 
 
 def transitions(rows, configs, limit: int = 10) -> str:
+    """Row-normalised heatmap of next tool called, the same top tools for every config."""
     fig, axes = _figure(len(configs), height=5.0)
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row["from_tool"]] = totals.get(row["from_tool"], 0) + row["transitions"]
+    names = sorted(totals, key=lambda name: (-totals[name], name))[:limit]
+    index = {name: i for i, name in enumerate(names)}
+    image = None
     for ax, config in zip(axes, configs or [""], strict=False):
         found = [row for row in rows if row["config"] == config]
         if not found:
             _empty(ax, "no tool-to-tool transitions yet")
             continue
-        totals: dict[str, int] = {}
-        for row in found:
-            totals[row["from_tool"]] = totals.get(row["from_tool"], 0) + row["transitions"]
-        names = sorted(totals, key=lambda name: (-totals[name], name))[:limit]
-        index = {name: i for i, name in enumerate(names)}
         matrix = np.zeros((len(names), len(names)))
         for row in found:
             if row["from_tool"] in index and row["to_tool"] in index:
@@ -386,15 +390,26 @@ def transitions(rows, configs, limit: int = 10) -> str:
         image = ax.imshow(shares, cmap=HEAT, vmin=0, vmax=100, aspect="auto")
         labels = [_short(name, 16) for name in names]
         ax.set_xticks(range(len(names)), labels, rotation=45, ha="right", fontsize=8)
-        ax.set_yticks(range(len(names)), labels, fontsize=8)
+        ax.set_yticks(range(len(names)), labels if ax is axes[0] else [], fontsize=8)
         ax.set_xlabel("next tool called")
-        ax.set_ylabel("tool called")
         ax.set_title(config)
-        fig.colorbar(image, ax=ax, label="share of next calls (%)", shrink=0.8)
-    return _svg(fig, "Which tool follows which (top tools, row shares)")
+    axes[0].set_ylabel("tool called")
+    fig.suptitle(
+        "Which tool follows which (top tools, row shares)",
+        fontsize=12,
+        fontweight="bold",
+        x=0.01,
+        ha="left",
+    )
+    fig.tight_layout(rect=(0, 0, 0.92, 1))
+    if image is not None:
+        bar = fig.add_axes((0.93, 0.3, 0.015, 0.55))
+        fig.colorbar(image, cax=bar, label="share of next calls (%)")
+    return _svg(fig, "Which tool follows which (top tools, row shares)", layout=False)
 
 
 def step_sequences(rows, configs, positions: int = 40) -> str:
+    """Heatmap of step kind (rows) by 1-based step position (columns), one panel per config."""
     fig, axes_grid = plt.subplots(
         max(len(configs), 1), 1, figsize=(WIDTH, 0.6 + 3.4 * max(len(configs), 1)), squeeze=False
     )
@@ -408,24 +423,31 @@ def step_sequences(rows, configs, positions: int = 40) -> str:
         index = {step: i for i, step in enumerate(steps)}
         matrix = np.zeros((len(steps), positions))
         for row in found:
-            matrix[index[row["step"]], row["position"]] = row["share"] * 100
+            matrix[index[row["step"]], row["position"] - 1] = row["share"] * 100
         image = ax.imshow(
             matrix, cmap=HEAT, vmin=0, vmax=100, aspect="auto", interpolation="nearest"
         )
-        ax.set_yticks(range(len(steps)), [_short(s, 24) for s in steps], fontsize=8)
-        ax.set_xticks(range(0, positions, 5))
-        ax.set_xlabel("step position in the conversation (0 = first step after the system prompt)")
+        ax.set_yticks(range(len(steps)), [_step_label(s) for s in steps], fontsize=8)
+        ticks = list(range(0, positions, 5))
+        ax.set_xticks(ticks, [str(t + 1) for t in ticks])
+        ax.set_xlabel("step position in the conversation (1 = first step)")
         ax.set_title(config)
-        fig.colorbar(image, ax=ax, label="conversations (%)", pad=0.01)
+        fig.colorbar(image, ax=ax, label="share of steps at that position (%)", pad=0.01)
     return _svg(fig, "Reasoning step sequences: what happens at each step")
 
 
 def _step_order(step: str):
-    order = ["human", "think", "text", "call", "response ok", "response failed", "answer"]
+    order = ["think", "call", "response_ok", "response_failed", "answer"]
     for i, prefix in enumerate(order):
-        if step == prefix or step.startswith(prefix + " "):
-            return (i, step)
-    return (len(order), step)
+        if step == prefix or step.startswith(prefix + ":"):
+            return (i, step == "call:(other tools)", step)
+    return (len(order), False, step)
+
+
+def _step_label(step: str) -> str:
+    if step.startswith("call:"):
+        return _short("call " + step[5:], 24)
+    return step.replace("_", " ")
 
 
 def reasoning_depth(rows, configs) -> str:
@@ -477,13 +499,23 @@ def reasoning_depth(rows, configs) -> str:
     ax.set_xlabel("category")
     ax.set_ylabel("think length (words per reasoning turn)")
     if rows:
-        ax.legend(title="box: quartiles, whiskers: p10-p90, ◇ mean", loc="upper left")
+        ax.legend(title="config", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.text(
+            1.01,
+            0.55,
+            "box: quartiles\nwhiskers: p10–p90\nline: median\n◇: mean",
+            transform=ax.transAxes,
+            fontsize=8,
+            va="top",
+            color="#5b6475",
+        )
     else:
         _empty(ax)
     return _svg(fig, "Reasoning depth per category")
 
 
 def length_distributions(rows, configs) -> str:
+    """Share of items per quarter-decade length bin, one step line per config."""
     kinds = ["think", "call arguments", "answer"]
     fig, axes = _figure(3, height=3.4)
     for ax, kind in zip(axes, kinds, strict=True):
@@ -494,18 +526,21 @@ def length_distributions(rows, configs) -> str:
                 continue
             any_data = True
             total = found[0]["total"]
-            edges = [10 ** row["bin"] for row in found]
-            shares = [row["n"] / total * 100 for row in found]
-            ax.step(
-                edges,
+            counts = {round(row["bin"] * 4): row["n"] for row in found}
+            first, last = min(counts), max(counts)
+            steps = range(first, last + 1)
+            shares = [counts.get(step, 0) / total * 100 for step in steps]
+            edges = [10 ** (step / 4) for step in range(first, last + 2)]
+            ax.stairs(
                 shares,
-                where="post",
+                edges,
                 color=config_colour(configs, config),
-                label=f"{config} (median {found[0]['median_chars']:.0f})",
                 linewidth=1.6,
+                label=f"{config} (median {found[0]['median_chars']:,.0f})",
             )
         ax.set_xscale("log")
-        ax.set_xlabel(f"{kind} length (characters, log scale)")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("characters (log scale)")
         ax.set_title(kind)
         if any_data:
             ax.legend(fontsize=8)

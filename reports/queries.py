@@ -220,10 +220,10 @@ def error_examples(con, tables: set[str], per_tool: int = 2) -> dict[str, list[s
         con,
         """
         with texts as (
-            select tool_name, text_preview, count(*) as n
+            select tool_name, result_preview as text_preview, count(*) as n
             from marts.report_trace_steps
             where step_kind = 'response' and status = 'error' and tool_name is not null
-            group by tool_name, text_preview
+            group by tool_name, result_preview
         ),
         ranked as (
             select *, row_number() over (
@@ -335,44 +335,60 @@ def transitions(con, tables: set[str]) -> list[Row]:
 
 
 def step_sequences(con, tables: set[str], positions: int = 40, top_tools: int = 8) -> list[Row]:
-    """Share of conversations whose n-th step (system prompt excluded) is each step kind.
+    """Share of the steps at each position (1-based) that are of each kind, per config.
 
-    Calls are split by tool for the `top_tools` most called tools; responses by status.
+    Calls are split by tool for the `top_tools` most called tools, the rest are pooled.
     """
-    if "report_trace_steps" not in tables:
+    if "step_sequences" in tables:
+        source = """
+            select config, step_position, step_kind, steps
+            from marts.step_sequences
+        """
+    else:
+        source = """
+            select config, step_position, step_kind, count(*) as steps
+            from (
+                select config,
+                    row_number() over (partition by conversation_key order by step_index)
+                        as step_position,
+                    case
+                        when step_kind = 'call' then 'call:' || coalesce(tool_name, '(unnamed)')
+                        when step_kind = 'response' and status = 'error' then 'response_failed'
+                        when step_kind = 'response' then 'response_ok'
+                        else step_kind
+                    end as step_kind
+                from marts.report_trace_steps
+                where step_kind in ('think', 'call', 'response', 'answer')
+            )
+            group by all
+        """
+    if "step_sequences" not in tables and "report_trace_steps" not in tables:
         return []
     return rows(
         con,
-        """
-        with top as (
+        f"""
+        with source as ({source}),
+        top as (
             select tool_name from marts.fct_tool_calls where tool_name is not null
             group by tool_name order by count(*) desc, tool_name limit ?
         ),
-        steps as (
-            select config, conversation_key,
-                row_number() over (partition by conversation_key order by step_index) - 1
-                    as position,
+        pooled as (
+            select config, step_position,
                 case
-                    when step_kind = 'call' and tool_name in (select tool_name from top)
-                        then 'call ' || tool_name
-                    when step_kind = 'call' then 'call (other tool)'
-                    when step_kind = 'response' and status = 'error' then 'response failed'
-                    when step_kind = 'response' then 'response ok'
+                    when step_kind like 'call:%'
+                        and substr(step_kind, 6) not in (select tool_name from top)
+                        then 'call:(other tools)'
                     else step_kind
-                end as step
-            from marts.report_trace_steps
-            where step_kind != 'system'
-        ),
-        sized as (
-            select config, count(*) as conversations
-            from marts.fct_conversations group by config
+                end as step,
+                sum(steps) as steps
+            from source
+            where step_position <= ?
+            group by all
         )
-        select steps.config, step, position, count(*) as conversations,
-            count(*) / any_value(sized.conversations) as share
-        from steps join sized using (config)
-        where position < ?
-        group by steps.config, step, position
-        order by steps.config, step, position
+        select config, step, step_position as position, steps,
+            steps / sum(steps) over (partition by config, step_position) as share
+        from pooled
+        order by config, step, position
         """,
         [top_tools, positions],
     )
@@ -433,33 +449,33 @@ def length_distributions(con) -> list[Row]:
 
 
 def declaration_gaps(con, tables: set[str]) -> dict[str, list[Row]]:
+    """Tools called but not declared, and (with tool_declaration_gaps) declared but unused."""
+    if "tool_declaration_gaps" in tables:
+        found = rows(
+            con,
+            """
+            select config, gap_kind, coalesce(tool_name, '(no name)') as tool_name, calls,
+                calling_conversations as conversations, declaring_conversations
+            from marts.tool_declaration_gaps
+            order by config, gap_kind, calls desc, declaring_conversations desc, tool_name
+            """,
+        )
+        return {
+            "undeclared": [row for row in found if row["gap_kind"] == "called_undeclared"],
+            "unused": [row for row in found if row["gap_kind"] == "declared_never_called"],
+        }
     undeclared = rows(
         con,
         """
         select config, coalesce(tool_name, '(no name)') as tool_name, count(*) as calls,
             count(distinct conversation_key) as conversations
         from marts.fct_tool_calls
-        where not is_declared_tool
+        where not is_declared_tool and tool_name is not null
         group by config, tool_name
         order by config, calls desc, tool_name
         """,
     )
-    unused: list[Row] = []
-    if "tool_declaration_gaps" in tables:
-        columns = {
-            name
-            for (name,) in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = 'tool_declaration_gaps'"
-            ).fetchall()
-        }
-        if {"config", "tool_name", "gap_kind"} <= columns:
-            unused = rows(
-                con,
-                "select * from marts.tool_declaration_gaps where gap_kind like 'declared%' "
-                "order by config, tool_name",
-            )
-    return {"undeclared": undeclared, "unused": unused}
+    return {"undeclared": undeclared, "unused": []}
 
 
 def failure_rules(con) -> list[Row]:
@@ -535,7 +551,8 @@ def replay_steps(con, conversation_key: str, limit: int = REPLAY_STEP_LIMIT) -> 
         con,
         """
         select step_index, message_index, step_kind, tool_name, status, error_kind,
-            text_chars, text_preview
+            coalesce(result_chars, text_chars) as text_chars,
+            coalesce(result_preview, text_preview) as text_preview
         from marts.report_trace_steps
         where conversation_key = ?
         order by step_index

@@ -132,6 +132,13 @@ def collect(con) -> dict[str, Any]:
         "replays": replays,
         "preview_chars": PREVIEW_CHARS,
         "outcome_labels": charts.OUTCOME_LABELS,
+        "outcome_short": {
+            "answered": "answered",
+            "answered_after_unresolved_error": "answered after error",
+            "iteration_limit": "iteration limit",
+            "cut_off": "cut off",
+            "empty": "empty",
+        },
     }
 
 
@@ -271,6 +278,8 @@ def _num(value) -> str:
 def _pct(value) -> str:
     if value is None:
         return "–"
+    if value == 0:
+        return "0%"
     return f"{value * 100:.1f}%" if value * 100 < 10 else f"{value * 100:.0f}%"
 
 

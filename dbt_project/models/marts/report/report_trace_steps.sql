@@ -4,7 +4,9 @@
   (_definitions.md, segment_rules): the system prompt, a human message, a think block,
   visible text (an `answer` when the assistant turn calls no tool), a tool call, or a tool
   response with its strict status (failure_rules). Previews hold the first 300 characters;
-  `text_chars` says how long the full text is.
+  `text_chars` says how long the full text is. For a response whose body is JSON,
+  `result_preview` is the part a reader wants: `content.error` when set, else
+  `content.output`, else `content` (a string as is, other JSON minified).
 #}
 
 with
@@ -77,7 +79,11 @@ classified as (
         coalesce(calls.tool_name, responses.tool_name) as tool_name,
         coalesce(responses.status, calls_paired.status) as status,
         coalesce(responses.error_kind, calls_paired.error_kind) as error_kind,
-        {{ tracehouse.strip_whitespace('steps.block_body') }} as step_text
+        {{ tracehouse.strip_whitespace('steps.block_body') }} as step_text,
+        case
+            when steps.block_kind = 'tool_response' and responses.is_valid_json
+                then {{ tracehouse.json_extract_paths('steps.block_body', ['$.content.error', '$.content.output', '$.content']) }}
+        end as result_fields
 
     from steps
     left join calls
@@ -97,6 +103,33 @@ classified as (
             and steps.conversation_key = responses.conversation_key
             and steps.message_index = responses.message_index
             and steps.block_index = responses.block_index
+
+),
+
+with_result as (
+
+    {#- the readable part of a response: error, else output, else content -#}
+    select
+        *,
+        {%- set error_field = tracehouse.list_element('result_fields', 0) %}
+        {%- set output_field = tracehouse.list_element('result_fields', 1) %}
+        {%- set content_field = tracehouse.list_element('result_fields', 2) %}
+        case
+            when {{ tracehouse.json_kind(error_field) }} = 'string'
+                then {{ tracehouse.json_text(error_field) }}
+            when {{ tracehouse.json_kind(error_field) }} in ('object', 'array', 'number', 'boolean')
+                then {{ tracehouse.json_to_text(error_field) }}
+            when {{ tracehouse.json_kind(output_field) }} = 'string'
+                then {{ tracehouse.json_text(output_field) }}
+            when {{ tracehouse.json_kind(content_field) }} = 'string'
+                then {{ tracehouse.json_text(content_field) }}
+            when result_fields is not null
+                then {{ tracehouse.json_to_text(content_field) }}
+            when step_kind = 'response'
+                then step_text
+        end as result_text
+
+    from classified
 
 ),
 
@@ -122,9 +155,11 @@ final as (
         classified.status,
         classified.error_kind,
         cast(length(classified.step_text) as bigint) as text_chars,
-        left(classified.step_text, 300) as text_preview
+        left(classified.step_text, 300) as text_preview,
+        cast(length(classified.result_text) as bigint) as result_chars,
+        left(classified.result_text, 300) as result_preview
 
-    from classified
+    from with_result as classified
     inner join conversations
         on classified.conversation_key = conversations.conversation_key
 
