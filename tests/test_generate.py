@@ -551,12 +551,21 @@ def test_every_quirk_is_present_from_30_conversations(small_dir: Path, config: s
         assert any(isinstance(p, dict) and isinstance(p.get("content"), str) for p in parsed)
 
 
-def test_no_quirk_quota_below_30_conversations(tmp_path: Path) -> None:
+def test_tiny_datasets_are_consistent(tmp_path: Path) -> None:
     truth = generate_dataset(tmp_path, 5, seed=1)
     assert truth["total"]["conversations"] == 10
     assert truth["total"]["messages"] == sum(
         p["messages"] for c in truth["configs"].values() for p in c["per_conversation"]
     )
+
+
+def test_large_ground_truth_files_leave_out_the_rows(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(generate, "PER_CONVERSATION_FILE_LIMIT", 4)
+    truth = generate_dataset(tmp_path, 5, seed=1, configs=["kimi"])
+    assert len(truth["configs"]["kimi"]["per_conversation"]) == 5
+    on_disk = read_truth(tmp_path)["configs"]["kimi"]
+    assert "per_conversation" not in on_disk
+    assert on_disk == {k: v for k, v in truth["configs"]["kimi"].items() if k != "per_conversation"}
 
 
 def _json_or_none(text: str) -> Any:
