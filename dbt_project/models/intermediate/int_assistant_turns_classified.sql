@@ -24,6 +24,24 @@ calls as (
 
 ),
 
+think_counted as (
+
+    select
+        conversation_key,
+        message_index,
+        block_kind,
+        block_chars,
+        is_unclosed,
+        is_unopened,
+        case
+            when block_kind = 'think' then {{ tracehouse.word_count('block_body') }}
+        end as think_words
+
+    from blocks
+    where message_role = 'gpt'
+
+),
+
 turn_blocks as (
 
     select
@@ -31,16 +49,15 @@ turn_blocks as (
         message_index,
         sum(case when block_kind = 'think' then 1 else 0 end) as think_blocks,
         sum(case when block_kind = 'think' then block_chars else 0 end) as think_chars,
-        sum(
-            case when block_kind = 'think' then {{ tracehouse.word_count('block_body') }} else 0 end
-        ) as think_words,
+        sum(case when block_kind = 'think' then think_words else 0 end) as think_words,
+        sum(case when block_kind = 'think' and think_words = 0 then 1 else 0 end)
+            as empty_think_blocks,
         coalesce(bool_or(block_kind = 'think' and is_unclosed), false) as has_unclosed_think,
         coalesce(bool_or(block_kind = 'think' and is_unopened), false) as has_unopened_think,
         sum(case when block_kind = 'text' then 1 else 0 end) as text_blocks,
         sum(case when block_kind = 'text' then block_chars else 0 end) as visible_text_chars
 
-    from blocks
-    where message_role = 'gpt'
+    from think_counted
     group by conversation_key, message_index
 
 ),
@@ -72,6 +89,7 @@ joined as (
         coalesce(turn_blocks.think_blocks, 0) as think_blocks,
         coalesce(turn_blocks.think_chars, 0) as think_chars,
         coalesce(turn_blocks.think_words, 0) as think_words,
+        coalesce(turn_blocks.empty_think_blocks, 0) as empty_think_blocks,
         coalesce(turn_blocks.has_unclosed_think, false) as has_unclosed_think,
         coalesce(turn_blocks.has_unopened_think, false) as has_unopened_think,
         coalesce(turn_calls.tool_calls, 0) as tool_calls,
@@ -102,6 +120,7 @@ final as (
         cast(think_blocks as integer) as think_blocks,
         cast(think_chars as bigint) as think_chars,
         cast(think_words as bigint) as think_words,
+        cast(empty_think_blocks as integer) as empty_think_blocks,
         has_unclosed_think,
         has_unopened_think,
         cast(tool_calls as integer) as tool_calls,

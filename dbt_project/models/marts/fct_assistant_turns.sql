@@ -25,6 +25,7 @@ final as (
         cast(assistant_turns.message_index as integer) as message_index,
         cast(assistant_turns.assistant_turn_index as integer) as assistant_turn_index,
         cast(assistant_turns.think_blocks as integer) as think_blocks,
+        cast(assistant_turns.empty_think_blocks as integer) as empty_think_blocks,
         cast(assistant_turns.think_chars as bigint) as think_chars,
         cast(assistant_turns.think_words as bigint) as think_words,
         cast(assistant_turns.has_unclosed_think as boolean) as has_unclosed_think,
