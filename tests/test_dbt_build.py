@@ -1,0 +1,357 @@
+"""`dbt build` on generated data: every model and test passes, and the marts' figures equal
+what the generator put in (ground_truth.json), per config and in total.
+
+Real DuckDB, real dbt, the real ingest; dbt builds once for the whole module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from tests.conftest import REPO_ROOT, tracehouse
+
+CONFIGS = ("kimi", "glm-5.1")
+OUTCOMES = ("answered", "answered_after_unresolved_error", "iteration_limit", "cut_off", "empty")
+
+
+@pytest.fixture(scope="module")
+def built(generated_dir: Path, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    """Ingest the generated sample, run `dbt build` once; yield the warehouse and results."""
+    from dbt.cli.main import dbtRunner
+
+    work = tmp_path_factory.mktemp("dbt_build")
+    db = work / "warehouse.duckdb"
+    tracehouse("ingest", str(generated_dir), "--db", str(db))
+    previous = os.environ.get("TRACEHOUSE_DB")
+    os.environ["TRACEHOUSE_DB"] = str(db)
+    try:
+        result = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir", str(REPO_ROOT),
+                "--profiles-dir", str(REPO_ROOT),
+                "--target-path", str(work / "target"),
+                "--log-path", str(work / "logs"),
+                "--quiet",
+            ]
+        )  # fmt: skip
+    finally:
+        close_dbt_connections()
+        if previous is None:
+            os.environ.pop("TRACEHOUSE_DB", None)
+        else:
+            os.environ["TRACEHOUSE_DB"] = previous
+    truth = json.loads((generated_dir / "ground_truth.json").read_text(encoding="utf-8"))
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        yield {"result": result, "con": con, "truth": truth}
+    finally:
+        con.close()
+
+
+def close_dbt_connections() -> None:
+    """dbt-duckdb keeps its DuckDB instance open in this process; release the file."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    if DuckDBConnectionManager._ENV is not None:
+        DuckDBConnectionManager._ENV.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, config: str | None) -> list[tuple]:
+    """Run `sql`, whose `{where}` placeholder filters on config (or on nothing)."""
+    if config is None:
+        return con.execute(sql.format(where="true")).fetchall()
+    return con.execute(sql.format(where="config = ?"), [config]).fetchall()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, config: str | None) -> int:
+    value = query(con, sql, config)[0][0]
+    return int(value or 0)
+
+
+def counts_by(con, sql: str, config: str | None) -> dict[str, int]:
+    return {str(key): int(value) for key, value in query(con, sql, config)}
+
+
+def mart_figures(con: duckdb.DuckDBPyConnection, config: str | None) -> dict[str, Any]:
+    """The ground truth's figures, computed from the marts only."""
+    conversations = "from marts.fct_conversations where {where}"
+    turns = "from marts.fct_assistant_turns where {where}"
+    calls = "from marts.fct_tool_calls where {where}"
+    responses = "from marts.fct_tool_responses where {where}"
+    roles = query(
+        con,
+        "select sum(system_messages), sum(human_messages), sum(assistant_turns), "
+        f"sum(tool_messages) {conversations}",
+        config,
+    )[0]
+    return {
+        "conversations": scalar(con, f"select count(*) {conversations}", config),
+        "messages": scalar(con, f"select sum(messages) {conversations}", config),
+        "messages_by_role": dict(
+            zip(("system", "human", "gpt", "tool"), (int(n or 0) for n in roles), strict=True)
+        ),
+        "message_chars": scalar(con, f"select sum(message_chars) {conversations}", config),
+        "assistant_turns": scalar(con, f"select count(*) {turns}", config),
+        "calling_turns": scalar(con, f"select count(*) {turns} and tool_calls > 0", config),
+        "tool_calls": scalar(con, f"select count(*) {calls}", config),
+        "malformed_tool_calls": scalar(con, f"select count(*) {calls} and is_malformed", config),
+        "invalid_json_tool_calls": scalar(
+            con, f"select count(*) {calls} and not is_valid_json", config
+        ),
+        "undeclared_tool_calls": scalar(
+            con, f"select count(*) {calls} and not is_malformed and not is_declared_tool", config
+        ),
+        "tool_calls_by_name": counts_by(
+            con,
+            f"select tool_name, count(*) {calls} and not is_malformed group by 1 order by 1",
+            config,
+        ),
+        "tool_responses": scalar(con, f"select count(*) {responses}", config),
+        "failed_tool_calls": scalar(con, f"select count(*) {calls} and status = 'error'", config),
+        "no_response_tool_calls": scalar(
+            con, f"select count(*) {calls} and status = 'no_response'", config
+        ),
+        "failed_responses": scalar(
+            con, f"select count(*) {responses} and status = 'error'", config
+        ),
+        "failed_responses_by_kind": counts_by(
+            con,
+            f"select error_kind, count(*) {responses} and status = 'error' group by 1",
+            config,
+        ),
+        "legacy_errors": scalar(con, f"select count(*) {responses} and legacy_error", config),
+        "parallel_turns": scalar(con, f"select count(*) {turns} and tool_calls >= 2", config),
+        "parallel_width_counts": counts_by(
+            con,
+            "select parallel_width, sum(assistant_turns) from marts.parallel_width_distribution "
+            "where {where} and parallel_width > 0 group by 1 order by 1",
+            config,
+        ),
+        "think_blocks": scalar(con, f"select sum(think_blocks) {turns}", config),
+        "empty_think_blocks": scalar(con, f"select sum(empty_think_blocks) {turns}", config),
+        "unclosed_think_turns": scalar(
+            con, f"select count(*) {turns} and has_unclosed_think", config
+        ),
+        "unopened_think_turns": scalar(
+            con, f"select count(*) {turns} and has_unopened_think", config
+        ),
+        "think_words": scalar(con, f"select sum(think_words) {turns}", config),
+        "calling_turns_with_visible_text": scalar(
+            con, f"select count(*) {turns} and tool_calls > 0 and has_visible_text", config
+        ),
+        "assistant_turns_with_visible_text": scalar(
+            con, f"select count(*) {turns} and has_visible_text", config
+        ),
+        "turn_kind_counts": counts_by(
+            con, f"select turn_kind, count(*) {turns} group by 1", config
+        ),
+        "preceded_by_counts": counts_by(
+            con, f"select preceded_by, count(*) {turns} group by 1", config
+        ),
+        "outcome_counts": counts_by(
+            con, f"select outcome, count(*) {conversations} group by 1", config
+        ),
+        "conversations_with_failure": scalar(
+            con, f"select count(*) {conversations} and failed_tool_responses > 0", config
+        ),
+        "duplicate_ids": scalar(
+            con,
+            "select sum(n) from (select count(*) - count(distinct conversation_id) as n "
+            f"{conversations} group by config)",
+            config,
+        ),
+        "categories": counts_by(
+            con, f"select category, count(*) {conversations} group by 1 order by 1", config
+        ),
+    }
+
+
+def expected(truth_counts: dict[str, Any], key: str) -> Any:
+    """The truth's figure, with zero counts dropped from open-ended dicts (marts omit them)."""
+    value = truth_counts[key]
+    if isinstance(value, dict):
+        return {name: n for name, n in value.items() if n}
+    return value
+
+
+def actual(figures: dict[str, Any], key: str) -> Any:
+    value = figures[key]
+    if isinstance(value, dict):
+        return {name: n for name, n in value.items() if n}
+    return value
+
+
+def test_dbt_build_passes_every_model_and_test(built):
+    result = built["result"]
+    assert result.exception is None, result.exception
+    failures = [
+        f"{r.node.unique_id}: {r.status} {r.message}"
+        for r in result.result
+        if str(r.status) not in ("success", "pass")
+    ]
+    assert result.success, failures
+    assert not failures
+    statuses = {type(r.node).__name__ for r in result.result}
+    assert {"ModelNode", "GenericTestNode", "SingularTestNode", "UnitTestNode"} <= statuses
+
+
+def test_generated_sample_has_both_configs_and_every_quirk(built):
+    truth = built["truth"]["total"]
+    assert set(built["truth"]["configs"]) == set(CONFIGS)
+    for key in (
+        "malformed_tool_calls",
+        "invalid_json_tool_calls",
+        "undeclared_tool_calls",
+        "no_response_tool_calls",
+        "empty_think_blocks",
+        "unclosed_think_turns",
+        "unopened_think_turns",
+        "legacy_errors",
+        "duplicate_ids",
+    ):
+        assert truth[key] > 0, key
+    assert all(truth["failed_responses_by_kind"].values())
+    assert all(truth["outcome_counts"].values())
+
+
+TRUTH_KEYS = (
+    "conversations",
+    "messages",
+    "messages_by_role",
+    "message_chars",
+    "assistant_turns",
+    "calling_turns",
+    "tool_calls",
+    "malformed_tool_calls",
+    "invalid_json_tool_calls",
+    "undeclared_tool_calls",
+    "tool_calls_by_name",
+    "tool_responses",
+    "failed_tool_calls",
+    "no_response_tool_calls",
+    "failed_responses",
+    "failed_responses_by_kind",
+    "legacy_errors",
+    "parallel_turns",
+    "parallel_width_counts",
+    "think_blocks",
+    "empty_think_blocks",
+    "unclosed_think_turns",
+    "unopened_think_turns",
+    "think_words",
+    "calling_turns_with_visible_text",
+    "assistant_turns_with_visible_text",
+    "turn_kind_counts",
+    "preceded_by_counts",
+    "outcome_counts",
+    "conversations_with_failure",
+    "duplicate_ids",
+    "categories",
+)
+
+
+@pytest.mark.parametrize("config", [*CONFIGS, None], ids=[*CONFIGS, "total"])
+def test_mart_figures_equal_the_generators_ground_truth(built, config):
+    truth = built["truth"]["total"] if config is None else built["truth"]["configs"][config]
+    figures = mart_figures(built["con"], config)
+    mismatches = {
+        key: {"marts": actual(figures, key), "truth": expected(truth, key)}
+        for key in TRUTH_KEYS
+        if actual(figures, key) != expected(truth, key)
+    }
+    assert not mismatches, json.dumps(mismatches, indent=1, sort_keys=True)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_each_conversation_equals_its_ground_truth_row(built, config):
+    rows = built["truth"]["configs"][config]["per_conversation"]
+    marts = {
+        row_index: (conversation_id, outcome, tool_calls, failed, messages)
+        for row_index, conversation_id, outcome, tool_calls, failed, messages in query(
+            built["con"],
+            "select row_index, conversation_id, outcome, tool_calls, failed_tool_calls, messages "
+            "from marts.fct_conversations where {where}",
+            config,
+        )
+    }
+    wrong = [
+        (row, marts.get(row["row_index"]))
+        for row in rows
+        if marts.get(row["row_index"])
+        != (row["id"], row["outcome"], row["tool_calls"], row["failed_tool_calls"], row["messages"])
+    ]
+    assert len(marts) == len(rows)
+    assert not wrong, wrong[:5]
+
+
+def test_aggregates_add_up_to_the_facts(built):
+    con, truth = built["con"], built["truth"]
+    for config in CONFIGS:
+        counts = truth["configs"][config]
+        outcomes = query(
+            con,
+            "select answered, answered_after_unresolved_error, iteration_limit, cut_off, empty "
+            "from marts.completion_by_category "
+            "where {where} and category = '(all)' and subcategory = '(all)'",
+            config,
+        )[0]
+        assert dict(zip(OUTCOMES, outcomes, strict=True)) == counts["outcome_counts"]
+        usage = counts_by(
+            con,
+            "select tool_name, sum(calls) from marts.tool_usage_by_category "
+            "where {where} and tool_name != '(unnamed)' group by 1",
+            config,
+        )
+        assert (
+            sum(usage.values())
+            + scalar(
+                con,
+                "select sum(calls) from marts.tool_usage_by_category "
+                "where {where} and tool_name = '(unnamed)'",
+                config,
+            )
+            == counts["tool_calls"]
+        )
+        depth = query(
+            con,
+            "select think_words, assistant_turns, conversations "
+            "from marts.reasoning_depth_by_category "
+            "where {where} and category = '(all)' and subcategory = '(all)'",
+            config,
+        )[0]
+        assert depth == (counts["think_words"], counts["assistant_turns"], counts["conversations"])
+        (around,) = query(
+            con,
+            "select assistant_turns from marts.reasoning_around_tools "
+            "where {where} and preceded_by = '(any)' and turn_action = '(any)'",
+            config,
+        )[0]
+        assert around == counts["assistant_turns"]
+        transitions = scalar(
+            con, "select sum(transitions) from marts.tool_transitions where {where}", config
+        )
+        calling_conversations = scalar(
+            con,
+            "select count(*) from marts.fct_conversations where {where} and tool_calls > 0",
+            config,
+        )
+        assert transitions == counts["tool_calls"] - calling_conversations
+        steps_at_one = scalar(
+            con,
+            "select sum(steps) from marts.step_sequences where {where} and step_position = 1",
+            config,
+        )
+        assert steps_at_one == scalar(
+            con,
+            "select count(*) from marts.fct_conversations where {where} and assistant_turns > 0",
+            config,
+        )
