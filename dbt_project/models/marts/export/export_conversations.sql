@@ -1,0 +1,95 @@
+{#
+  One row per conversation: the `messages` (TRL and OpenAI variants) and `sharegpt` examples,
+  ready to write, with what the export's filters and manifest need (counts, flags, the
+  stable validation fraction).
+#}
+
+with
+
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+
+),
+
+export_messages as (
+
+    select * from {{ ref('export_messages') }}
+
+),
+
+per_conversation as (
+
+    select
+        conversation_key,
+        count(*) as messages,
+        count(*) filter (where message_role = 'gpt') as assistant_turns,
+        count(*) filter (where not is_representable) as non_representable_messages,
+        count(*) filter (
+            where not is_representable and message_role = 'gpt'
+        ) as non_representable_assistant_turns,
+        sum(tool_calls) as tool_calls,
+        sum(malformed_tool_calls) as malformed_tool_calls,
+        sum(failed_tool_calls) as failed_tool_calls,
+        sum(message_chars) as conversation_chars,
+        {{ tracehouse.export_json_array_concat_agg('messages_json', 'message_index') }} as messages_json,
+        {{ tracehouse.export_json_array_concat_agg('messages_openai_json', 'message_index') }} as messages_openai_json,
+        {{ tracehouse.export_json_array_agg('sharegpt_json', 'message_index') }} as conversations_json
+
+    from export_messages
+    group by conversation_key
+
+),
+
+final as (
+
+    select
+        ---------- keys
+        conversations.conversation_key,
+
+        ---------- attributes
+        conversations.conversation_id,
+        conversations.source,
+        conversations.config,
+        conversations.split,
+        conversations.row_index,
+        conversations.category,
+        conversations.subcategory,
+        conversations.task,
+        case
+            when {{ tracehouse.json_strict_valid('conversations.tools_json') }}
+                and left({{ tracehouse.strip_whitespace('conversations.tools_json') }}, 1) = '['
+                then {{ tracehouse.export_json_parse('conversations.tools_json') }}
+        end as tools_json,
+        cast(coalesce(per_conversation.messages, 0) as integer) as messages,
+        cast(coalesce(per_conversation.assistant_turns, 0) as integer) as assistant_turns,
+        cast(coalesce(per_conversation.tool_calls, 0) as integer) as tool_calls,
+        cast(coalesce(per_conversation.malformed_tool_calls, 0) as integer) as malformed_tool_calls,
+        cast(coalesce(per_conversation.failed_tool_calls, 0) as integer) as failed_tool_calls,
+        cast(
+            coalesce(per_conversation.non_representable_messages, 0) as integer
+        ) as non_representable_messages,
+        cast(
+            coalesce(per_conversation.non_representable_assistant_turns, 0) as integer
+        ) as non_representable_assistant_turns,
+        cast(coalesce(per_conversation.conversation_chars, 0) as bigint) as conversation_chars,
+        {{ tracehouse.export_stable_fraction(
+            'coalesce(conversations.conversation_id, conversations.conversation_key)'
+        ) }} as validation_fraction,
+
+        ---------- the examples
+        coalesce(per_conversation.messages_json, {{ tracehouse.export_json_parse("'[]'") }}) as messages_json,
+        coalesce(
+            per_conversation.messages_openai_json, {{ tracehouse.export_json_parse("'[]'") }}
+        ) as messages_openai_json,
+        coalesce(
+            per_conversation.conversations_json, {{ tracehouse.export_json_parse("'[]'") }}
+        ) as conversations_json
+
+    from conversations
+    left join per_conversation
+        on conversations.conversation_key = per_conversation.conversation_key
+
+)
+
+select * from final

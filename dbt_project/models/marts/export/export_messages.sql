@@ -1,0 +1,540 @@
+{#
+  One row per message of every conversation (the ShareGPT grain), with what it becomes in the
+  `messages` export (TRL / OpenAI conversational) and whether that is lossless.
+
+  The layout `tracehouse.export.messages_to_sharegpt` rebuilds a message with:
+  - assistant: ["<think>\n" + reasoning + "\n</think>\n"] + content + calls joined by "\n",
+    each call "<tool_call>\n" + json.dumps({"name", "arguments"}) + "\n</tool_call>";
+    empty reasoning is "<think>\n</think>\n".
+  - tool: consecutive structured tool messages form one ShareGPT message, their responses
+    "<tool_response>\n" + json.dumps({"tool_call_id"?, "name", "content"}) + "\n</tool_response>"
+    joined by "\n".
+  - anything else: the content as it is.
+
+  Here the same layout is rebuilt in SQL from the exported pieces and compared with the
+  original value; JSON is only exported structured when its text is exactly what json.dumps
+  writes (export_json_is_python_dumps). A message that fails either check is not
+  representable and is exported as plain `content` holding the original value (the
+  converter gives it back as is), flagged and counted.
+#}
+
+with
+
+messages as (
+
+    select * from {{ ref('stg_hermes__messages') }}
+
+),
+
+blocks as (
+
+    select * from {{ ref('int_blocks_parsed') }}
+
+),
+
+calls_parsed as (
+
+    select * from {{ ref('int_tool_calls_parsed') }}
+
+),
+
+calls_paired as (
+
+    select * from {{ ref('int_tool_calls_paired') }}
+
+),
+
+responses as (
+
+    select * from {{ ref('int_tool_responses_classified') }}
+
+),
+
+---------- assistant turns: reasoning, visible text, calls
+
+think_blocks as (
+
+    select
+        conversation_key,
+        message_index,
+        case
+            when block_body = chr(10) then ''
+            when
+                length(block_body) >= 2
+                and left(block_body, 1) = chr(10)
+                and right(block_body, 1) = chr(10)
+                then substring(block_body, 2, length(block_body) - 2)
+            else block_body
+        end as reasoning_content
+
+    from blocks
+    where
+        message_role = 'gpt'
+        and block_index = 0
+        and block_kind = 'think'
+        and has_opening_tag
+        and has_closing_tag
+
+),
+
+first_calls as (
+
+    select
+        conversation_key,
+        message_index,
+        min(block_index) as first_call_block_index
+
+    from blocks
+    where message_role = 'gpt' and block_kind = 'tool_call'
+    group by conversation_key, message_index
+
+),
+
+visible_texts as (
+
+    select
+        blocks.conversation_key,
+        blocks.message_index,
+        {{ tracehouse.export_string_agg('blocks.block_body', "''", 'blocks.block_index') }} as visible_text
+
+    from blocks
+    left join first_calls
+        on
+            blocks.conversation_key = first_calls.conversation_key
+            and blocks.message_index = first_calls.message_index
+    where
+        blocks.message_role = 'gpt'
+        and blocks.block_kind in ('text', 'whitespace')
+        and (
+            first_calls.first_call_block_index is null
+            or blocks.block_index < first_calls.first_call_block_index
+        )
+    group by blocks.conversation_key, blocks.message_index
+
+),
+
+calls_checked as (
+
+    select
+        calls_parsed.conversation_key,
+        calls_parsed.message_index,
+        calls_parsed.call_index,
+        calls_parsed.tool_name,
+        calls_parsed.call_body,
+        calls_parsed.is_malformed,
+        calls_paired.status,
+        '{"name": ' || {{ tracehouse.json_to_text('calls_parsed.call_fields_name') }} || ', "arguments": ' as call_prefix,
+        case
+            when not calls_parsed.is_malformed and calls_parsed.is_json_object
+                then
+                    {{ tracehouse.json_kind('calls_parsed.arguments') }} = 'object'
+                    and {{ tracehouse.export_json_keys('calls_parsed.call_body') }} = 'name,arguments'
+                    and {{ tracehouse.export_json_is_python_dumps('calls_parsed.call_body') }}
+            else false
+        end as is_call_representable
+
+    from (
+        select
+            *,
+            {{ tracehouse.list_element(
+                tracehouse.json_extract_paths('case when is_json_object then call_body end', ['$.name']),
+                0
+            ) }} as call_fields_name
+        from calls_parsed
+    ) as calls_parsed
+    left join calls_paired
+        on
+            calls_parsed.conversation_key = calls_paired.conversation_key
+            and calls_parsed.message_index = calls_paired.message_index
+            and calls_parsed.call_index = calls_paired.call_index
+
+),
+
+calls_split as (
+
+    select
+        *,
+        coalesce(
+            is_call_representable
+            and starts_with(call_body, call_prefix)
+            and right(call_body, 1) = '}',
+            false
+        ) as is_call_exportable,
+        substring(
+            call_body, length(call_prefix) + 1, length(call_body) - length(call_prefix) - 1
+        ) as arguments_text
+
+    from calls_checked
+
+),
+
+turn_calls as (
+
+    select
+        conversation_key,
+        message_index,
+        count(*) as tool_calls,
+        count(*) filter (where is_malformed) as malformed_tool_calls,
+        count(*) filter (where status = 'error') as failed_tool_calls,
+        bool_and(is_call_exportable) as are_calls_exportable,
+        {{ tracehouse.export_string_agg(
+            "'<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>'",
+            'chr(10)',
+            'call_index'
+        ) }} as calls_layout,
+        {{ tracehouse.export_json_array_agg(
+            tracehouse.export_json_object([
+                ('type', "'function'"),
+                ('function', tracehouse.export_json_object([
+                    ('name', 'tool_name'),
+                    ('arguments', tracehouse.export_json_parse(
+                        'case when is_call_exportable then arguments_text end'
+                    )),
+                ])),
+            ]),
+            'call_index'
+        ) }} as tool_calls_json,
+        {{ tracehouse.export_json_array_agg(
+            tracehouse.export_json_object([
+                ('type', "'function'"),
+                ('function', tracehouse.export_json_object([
+                    ('name', 'tool_name'),
+                    ('arguments', 'arguments_text'),
+                ])),
+            ]),
+            'call_index'
+        ) }} as tool_calls_openai_json
+
+    from calls_split
+    group by conversation_key, message_index
+
+),
+
+---------- tool messages: one structured message per response block
+
+responses_checked as (
+
+    select
+        responses.conversation_key,
+        responses.message_index,
+        responses.response_index,
+        responses.tool_call_id,
+        responses.tool_name,
+        responses.status,
+        responses.is_json_object,
+        response_blocks.response_body
+
+    from responses
+    inner join (
+        select
+            conversation_key,
+            message_index,
+            block_index,
+            {{ tracehouse.strip_whitespace('block_body') }} as response_body
+        from blocks
+        where block_kind = 'tool_response'
+    ) as response_blocks
+        on
+            responses.conversation_key = response_blocks.conversation_key
+            and responses.message_index = response_blocks.message_index
+            and responses.block_index = response_blocks.block_index
+
+),
+
+responses_typed as (
+
+    select
+        *,
+        case
+            when is_json_object
+                then {{ tracehouse.export_json_keys('response_body') }}
+        end as response_keys,
+        {{ tracehouse.list_element('response_fields', 0) }} as tool_call_id_json,
+        {{ tracehouse.list_element('response_fields', 1) }} as name_json,
+        {{ tracehouse.list_element('response_fields', 2) }} as content_json
+
+    from (
+        select
+            *,
+            case
+                when is_json_object
+                    then {{ tracehouse.json_extract_paths(
+                        'response_body', ['$.tool_call_id', '$.name', '$.content']
+                    ) }}
+            end as response_fields
+        from responses_checked
+    ) as with_fields
+
+),
+
+responses_split as (
+
+    select
+        *,
+        case
+            when response_keys = 'tool_call_id,name,content'
+                then '{"tool_call_id": ' || {{ tracehouse.json_to_text('tool_call_id_json') }}
+                    || ', "name": ' || {{ tracehouse.json_to_text('name_json') }} || ', "content": '
+            when response_keys = 'name,content'
+                then '{"name": ' || {{ tracehouse.json_to_text('name_json') }} || ', "content": '
+        end as response_prefix,
+        case
+            when {{ tracehouse.json_kind('content_json') }} = 'string'
+                then {{ tracehouse.json_text('content_json') }}
+        end as content_string
+
+    from responses_typed
+
+),
+
+responses_exportable as (
+
+    select
+        *,
+        coalesce(
+            response_prefix is not null
+            and {{ tracehouse.json_kind('name_json') }} = 'string'
+            and (
+                tool_call_id_json is null
+                or {{ tracehouse.json_kind('tool_call_id_json') }} = 'string'
+            )
+            and {{ tracehouse.export_json_is_python_dumps('response_body') }}
+            and starts_with(response_body, response_prefix)
+            and right(response_body, 1) = '}'
+            and not (
+                content_string is not null
+                and {{ tracehouse.json_strict_valid('content_string') }}
+                and json_type(
+                    case when {{ tracehouse.json_strict_valid('content_string') }} then content_string end
+                ) != 'VARCHAR'
+            ),
+            false
+        ) as is_response_exportable,
+        coalesce(
+            content_string,
+            substring(
+                response_body,
+                length(response_prefix) + 1,
+                length(response_body) - length(response_prefix) - 1
+            )
+        ) as content_text
+
+    from responses_split
+
+),
+
+tool_messages as (
+
+    select
+        conversation_key,
+        message_index,
+        count(*) as tool_responses,
+        bool_and(is_response_exportable) as are_responses_exportable,
+        {{ tracehouse.export_string_agg(
+            "'<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>'",
+            'chr(10)',
+            'response_index'
+        ) }} as responses_layout,
+        {{ tracehouse.export_json_array_agg(
+            tracehouse.export_json_object([
+                ('role', "'tool'"),
+                ('name', 'tool_name'),
+                ('tool_call_id', 'tool_call_id'),
+                ('content', 'content_text'),
+            ]),
+            'response_index'
+        ) }} as tool_messages_json
+
+    from responses_exportable
+    group by conversation_key, message_index
+
+),
+
+---------- every message
+
+joined as (
+
+    select
+        messages.conversation_key,
+        messages.message_index,
+        messages.conversation_id,
+        messages.message_role,
+        messages.message_text,
+        messages.message_chars,
+        lag(messages.message_role) over (
+            partition by messages.conversation_key order by messages.message_index
+        ) as previous_message_role,
+        think_blocks.reasoning_content,
+        case
+            when think_blocks.reasoning_content is not null
+                and left(coalesce(visible_texts.visible_text, ''), 1) = chr(10)
+                then substring(visible_texts.visible_text, 2)
+            else coalesce(visible_texts.visible_text, '')
+        end as assistant_content,
+        coalesce(turn_calls.tool_calls, 0) as tool_calls,
+        coalesce(turn_calls.malformed_tool_calls, 0) as malformed_tool_calls,
+        coalesce(turn_calls.failed_tool_calls, 0) as failed_tool_calls,
+        coalesce(turn_calls.are_calls_exportable, true) as are_calls_exportable,
+        turn_calls.calls_layout,
+        turn_calls.tool_calls_json,
+        turn_calls.tool_calls_openai_json,
+        coalesce(tool_messages.tool_responses, 0) as tool_responses,
+        tool_messages.are_responses_exportable,
+        tool_messages.responses_layout,
+        tool_messages.tool_messages_json
+
+    from messages
+    left join think_blocks
+        on
+            messages.conversation_key = think_blocks.conversation_key
+            and messages.message_index = think_blocks.message_index
+    left join visible_texts
+        on
+            messages.conversation_key = visible_texts.conversation_key
+            and messages.message_index = visible_texts.message_index
+    left join turn_calls
+        on
+            messages.conversation_key = turn_calls.conversation_key
+            and messages.message_index = turn_calls.message_index
+    left join tool_messages
+        on
+            messages.conversation_key = tool_messages.conversation_key
+            and messages.message_index = tool_messages.message_index
+
+),
+
+rebuilt as (
+
+    select
+        *,
+        case
+            when message_role = 'gpt'
+                then
+                    case
+                        when reasoning_content is null then ''
+                        when reasoning_content = '' then '<think>' || chr(10) || '</think>' || chr(10)
+                        else '<think>' || chr(10) || reasoning_content || chr(10) || '</think>' || chr(10)
+                    end
+                    || assistant_content
+                    || coalesce(calls_layout, '')
+            when message_role = 'tool' then responses_layout
+            else message_text
+        end as rebuilt_text
+
+    from joined
+
+),
+
+classified as (
+
+    select
+        *,
+        case message_role
+            when 'system' then 'system'
+            when 'human' then 'user'
+            when 'gpt' then 'assistant'
+            when 'tool' then 'tool'
+        end as role,
+        coalesce(
+            message_role in ('system', 'human')
+            or (message_role = 'gpt' and are_calls_exportable and rebuilt_text = message_text)
+            or (
+                message_role = 'tool'
+                and coalesce(previous_message_role, '') != 'tool'
+                and are_responses_exportable
+                and rebuilt_text = message_text
+            ),
+            false
+        ) as is_representable
+
+    from rebuilt
+
+),
+
+shaped as (
+
+    select
+        *,
+        case
+            when role is null
+                then {{ tracehouse.export_json_object([
+                    ('role', "coalesce(message_role, 'unknown')"),
+                    ('content', 'message_text'),
+                ]) }}
+            when not is_representable
+                then {{ tracehouse.export_json_object([('role', 'role'), ('content', 'message_text')]) }}
+            when role = 'assistant'
+                then {{ tracehouse.export_json_object([
+                    ('role', "'assistant'"),
+                    ('content', 'assistant_content'),
+                    ('reasoning_content', 'reasoning_content'),
+                    ('tool_calls', 'tool_calls_json'),
+                ]) }}
+            when role = 'tool' then null
+            else {{ tracehouse.export_json_object([('role', 'role'), ('content', 'message_text')]) }}
+        end as message_object,
+        case
+            when role = 'assistant' and is_representable and tool_calls > 0
+                then {{ tracehouse.export_json_object([
+                    ('role', "'assistant'"),
+                    ('content', 'assistant_content'),
+                    ('reasoning_content', 'reasoning_content'),
+                    ('tool_calls', 'tool_calls_openai_json'),
+                ]) }}
+        end as message_object_openai,
+        case
+            when message_role = 'gpt'
+                then case when malformed_tool_calls > 0 or failed_tool_calls > 0 then 0 else 1 end
+        end as weight
+
+    from classified
+
+),
+
+final as (
+
+    select
+        ---------- keys
+        conversation_key,
+        cast(message_index as integer) as message_index,
+
+        ---------- attributes
+        conversation_id,
+        message_role,
+        coalesce(role, coalesce(message_role, 'unknown')) as role,
+        message_text,
+        cast(message_chars as bigint) as message_chars,
+        is_representable,
+        case
+            when message_role = 'gpt' and is_representable then reasoning_content
+        end as reasoning_content,
+        case
+            when message_role = 'gpt' and is_representable then assistant_content
+        end as assistant_content,
+        cast(tool_calls as integer) as tool_calls,
+        cast(malformed_tool_calls as integer) as malformed_tool_calls,
+        cast(failed_tool_calls as integer) as failed_tool_calls,
+        cast(tool_responses as integer) as tool_responses,
+        cast(weight as integer) as weight,
+
+        ---------- what the message becomes in the export (JSON arrays of messages)
+        case
+            when role = 'tool' and is_representable then tool_messages_json
+            else {{ tracehouse.export_json_parse("'[' || message_object || ']'") }}
+        end as messages_json,
+        case
+            when role = 'tool' and is_representable then tool_messages_json
+            when message_object_openai is not null
+                then {{ tracehouse.export_json_parse("'[' || message_object_openai || ']'") }}
+            else {{ tracehouse.export_json_parse("'[' || message_object || ']'") }}
+        end as messages_openai_json,
+        {{ tracehouse.export_json_object([
+            ('from', 'message_role'),
+            ('value', 'message_text'),
+        ], keep_nulls=true) }} as sharegpt_json
+
+    from shaped
+
+)
+
+select * from final

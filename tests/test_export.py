@@ -1,0 +1,343 @@
+"""Export: every format from a warehouse built on generated data, the lossless round trip,
+the filters, the manifest and the errors a user can cause."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import tracehouse
+from tracehouse.errors import UserError
+from tracehouse.export import ExportOptions, export, messages_to_sharegpt
+
+
+@pytest.fixture(scope="module")
+def warehouse(generated_dir, tmp_path_factory) -> Path:
+    from tracehouse.commands.build import build
+    from tracehouse.commands.ingest import ingest_source
+
+    db = tmp_path_factory.mktemp("export") / "warehouse.duckdb"
+    ingest_source(str(generated_dir), configs=[], split="train", db=db, quiet=True)
+    build(db)
+    return db
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def original_conversations(db: Path) -> dict[str, list[dict]]:
+    """conversation_id -> ShareGPT messages, straight from the raw layer (byte-exact)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            "select conversation_id, role, value from raw.messages "
+            "order by source, config, split, row_index, message_index"
+        ).fetchall()
+        duplicated = {
+            row[0]
+            for row in con.execute(
+                "select conversation_id from raw.conversations group by 1 having count(*) > 1"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    conversations: dict[str, list[dict]] = {}
+    for conversation_id, role, value in rows:
+        if conversation_id in duplicated:
+            continue
+        conversations.setdefault(conversation_id, []).append({"from": role, "value": value})
+    return conversations
+
+
+@pytest.fixture(scope="module")
+def messages_export(warehouse, tmp_path_factory):
+    out = tmp_path_factory.mktemp("messages") / "messages.jsonl"
+    return export(warehouse, ExportOptions(format="messages", out=out))
+
+
+@pytest.mark.parametrize("openai", [False, True])
+def test_messages_convert_back_to_the_original_sharegpt_byte_exact(warehouse, tmp_path, openai):
+    result = export(
+        warehouse, ExportOptions(format="messages", out=tmp_path / "m.jsonl", openai=openai)
+    )
+    originals = original_conversations(warehouse)
+    rows = read_jsonl(result.files["all"])
+    checked = 0
+    for row in rows:
+        if row["id"] not in originals:
+            continue
+        assert messages_to_sharegpt(row["messages"]) == originals[row["id"]], row["id"]
+        checked += 1
+    assert checked == len(originals) > 100
+    counts = result.manifest["counts"]
+    # the generator's quirks are there, and they are counted rather than dropped
+    assert counts["non_representable_messages_written"] > 0
+    assert counts["malformed_tool_calls_written"] > 0
+    assert counts["rows_written"] == counts["conversations_in_warehouse"]
+
+
+def test_messages_structure_calls_reasoning_and_tool_results(messages_export):
+    rows = read_jsonl(messages_export.files["all"])
+    roles = {m["role"] for row in rows for m in row["messages"]}
+    assert roles == {"system", "user", "assistant", "tool"}
+    calls = [call for row in rows for m in row["messages"] for call in m.get("tool_calls", [])]
+    assert calls and all(call["type"] == "function" for call in calls)
+    assert all(isinstance(call["function"]["arguments"], dict) for call in calls)
+    assert any("reasoning_content" in m for row in rows for m in row["messages"])
+    tools = [m for row in rows for m in row["messages"] if m["role"] == "tool" and "name" in m]
+    assert tools and all(isinstance(m["content"], str) for m in tools)
+    # responses without tool_call_id stay without one
+    assert any("tool_call_id" not in m for m in tools)
+    assert any("tool_call_id" in m for m in tools)
+    assert all(isinstance(row["tools"], list) for row in rows if row["tools"] is not None)
+
+
+def test_literal_closing_tag_inside_a_json_argument_survives(messages_export):
+    rows = read_jsonl(messages_export.files["all"])
+    arguments = [
+        json.dumps(call["function"]["arguments"])
+        for row in rows
+        for m in row["messages"]
+        for call in m.get("tool_calls", [])
+    ]
+    assert any("</tool_call>" in text for text in arguments)
+
+
+def test_openai_variant_has_arguments_as_json_strings(warehouse, tmp_path):
+    result = export(
+        warehouse, ExportOptions(format="messages", out=tmp_path / "o.jsonl", openai=True)
+    )
+    calls = [
+        call
+        for row in read_jsonl(result.files["all"])
+        for m in row["messages"]
+        for call in m.get("tool_calls", [])
+    ]
+    assert calls and all(isinstance(call["function"]["arguments"], str) for call in calls)
+    assert all(isinstance(json.loads(call["function"]["arguments"]), dict) for call in calls)
+
+
+def test_messages_output_loads_with_datasets_and_still_converts_back(warehouse, messages_export):
+    from datasets import load_dataset
+
+    dataset = load_dataset("json", data_files=str(messages_export.files["all"]), split="train")
+    assert dataset.num_rows == messages_export.manifest["counts"]["rows_written"]
+    originals = original_conversations(warehouse)
+    checked = 0
+    for row in dataset:
+        if row["id"] in originals:
+            assert messages_to_sharegpt(row["messages"]) == originals[row["id"]]
+            checked += 1
+    assert checked == len(originals)
+
+
+def test_sharegpt_is_the_original_conversations(warehouse, tmp_path):
+    result = export(warehouse, ExportOptions(format="sharegpt", out=tmp_path / "s.jsonl"))
+    originals = original_conversations(warehouse)
+    rows = read_jsonl(result.files["all"])
+    assert len(rows) == result.manifest["counts"]["conversations_in_warehouse"]
+    for row in rows:
+        if row["id"] in originals:
+            assert row["conversations"] == originals[row["id"]]
+
+
+def test_prompt_response_one_row_per_assistant_turn_with_tags_intact(warehouse, tmp_path):
+    result = export(warehouse, ExportOptions(format="prompt-response", out=tmp_path / "p.jsonl"))
+    rows = read_jsonl(result.files["all"])
+    assert len(rows) == result.manifest["counts"]["assistant_turns_in_warehouse"]
+    assert all(row["prompt"].endswith("<|im_start|>assistant\n") for row in rows)
+    assert sum("<tool_call>\n" in row["response"] for row in rows) > 0
+    assert sum(row["response"].startswith("<think>\n") for row in rows) > len(rows) / 2
+    special = export(
+        warehouse,
+        ExportOptions(format="prompt-response", out=tmp_path / "q.jsonl", special_tokens=True),
+    )
+    marked = read_jsonl(special.files["all"])
+    markers = (
+        "<|reasoning_start|>",
+        "<|reasoning_end|>",
+        "<|tool_call_start|>",
+        "<|tool_call_end|>",
+    )
+    assert any("<|reasoning_start|><think>" in row["response"] for row in marked)
+    for plain, with_tokens in zip(rows, marked, strict=True):
+        stripped = with_tokens["response"]
+        for marker in markers:
+            stripped = stripped.replace(marker, "")
+        assert stripped == plain["response"]
+
+
+def test_weights_zero_exactly_on_turns_with_a_failed_or_malformed_call(warehouse, tmp_path):
+    result = export(
+        warehouse, ExportOptions(format="messages", out=tmp_path / "w.jsonl", weights=True)
+    )
+    assistant = [
+        m
+        for row in read_jsonl(result.files["all"])
+        for m in row["messages"]
+        if m["role"] == "assistant"
+    ]
+    assert {m["weight"] for m in assistant} == {0, 1}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    zero = con.execute(
+        "select count(*) from marts.export_messages "
+        "where message_role = 'gpt' and (failed_tool_calls > 0 or malformed_tool_calls > 0)"
+    ).fetchone()[0]
+    con.close()
+    assert sum(m["weight"] == 0 for m in assistant) == zero
+    rows = read_jsonl(
+        export(
+            warehouse,
+            ExportOptions(format="prompt-response", out=tmp_path / "pw.jsonl", weights=True),
+        ).files["all"]
+    )
+    assert sum(row["weight"] == 0 for row in rows) == zero
+
+
+def test_filters_and_manifest_counts(warehouse, tmp_path):
+    out = tmp_path / "f.jsonl"
+    result = export(
+        warehouse,
+        ExportOptions(
+            format="messages",
+            out=out,
+            configs=("kimi",),
+            exclude_failed_conversations=True,
+            exclude_malformed=True,
+            min_tool_calls=1,
+        ),
+    )
+    rows = read_jsonl(out)
+    assert rows and {row["config"] for row in rows} == {"kimi"}
+    assert all(
+        not any(m["role"] == "assistant" and "<tool_call>" in m["content"] for m in row["messages"])
+        for row in rows
+    )
+    manifest = json.loads((tmp_path / "f.manifest.json").read_text())
+    assert manifest == result.manifest
+    assert manifest["files"]["all"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert manifest["counts"]["rows_written"] == len(rows)
+    assert manifest["counts"]["non_representable_messages_written"] == 0
+    excluded = manifest["counts"]["excluded_by_filter"]
+    assert set(excluded) == {
+        "config",
+        "exclude_failed_conversations",
+        "exclude_malformed",
+        "min_tool_calls",
+    }
+    assert excluded["config"] > 0 and excluded["exclude_failed_conversations"] > 0
+    assert {entry["config"] for entry in manifest["source_configs"]} == {"kimi", "glm-5.1"}
+
+
+def test_max_chars_bounds_every_example(warehouse, tmp_path):
+    result = export(
+        warehouse,
+        ExportOptions(format="prompt-response", out=tmp_path / "c.jsonl", max_chars=20_000),
+    )
+    rows = read_jsonl(result.files["all"])
+    assert rows and all(len(r["prompt"]) + len(r["response"]) <= 20_000 for r in rows)
+    assert result.manifest["counts"]["excluded_by_filter"]["max_chars"] > 0
+
+
+def test_validation_split_is_stable_and_grouped_by_conversation_id(warehouse, tmp_path):
+    out = tmp_path / "split.jsonl"
+    result = export(warehouse, ExportOptions(format="prompt-response", out=out, val_fraction=0.25))
+    train = read_jsonl(tmp_path / "split.train.jsonl")
+    validation = read_jsonl(tmp_path / "split.validation.jsonl")
+    assert train and validation
+    assert not {r["id"] for r in train} & {r["id"] for r in validation}
+    for row in validation:
+        assert int(hashlib.md5(row["id"].encode()).hexdigest()[:8], 16) / 2**32 < 0.25
+    counts = result.manifest["counts"]
+    assert counts["rows_train"] == len(train) and counts["rows_validation"] == len(validation)
+    again = export(warehouse, ExportOptions(format="prompt-response", out=out, val_fraction=0.25))
+    assert again.manifest["files"] == result.manifest["files"]
+
+
+def test_filters_matching_nothing_write_an_empty_file_and_warn(warehouse, tmp_path):
+    result = tracehouse(
+        "export",
+        "--format",
+        "sharegpt",
+        "--out",
+        str(tmp_path / "e.jsonl"),
+        "--category",
+        "no such category",
+        "--db",
+        str(warehouse),
+    )
+    assert (tmp_path / "e.jsonl").read_text() == ""
+    assert "warning" in result.stderr and "match no example" in result.stderr
+    assert json.loads((tmp_path / "e.manifest.json").read_text())["counts"]["rows_written"] == 0
+
+
+def test_filter_values_are_data_not_sql(warehouse, tmp_path):
+    result = export(
+        warehouse,
+        ExportOptions(format="sharegpt", out=tmp_path / "x.jsonl", categories=("x') or ('1'='1",)),
+    )
+    assert result.manifest["counts"]["rows_written"] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "alpaca"], "unknown export format 'alpaca'"),
+        (["--format", "messages", "--val-fraction", "1.5"], "--val-fraction"),
+        (["--format", "sharegpt", "--openai"], "--openai applies to --format messages"),
+    ],
+)
+def test_bad_requests_fail_with_one_clear_line(warehouse, tmp_path, args, message):
+    result = tracehouse(
+        "export", *args, "--out", str(tmp_path / "o.jsonl"), "--db", str(warehouse), check=False
+    )
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unwritable_or_directory_output_is_refused_before_any_work(warehouse, tmp_path):
+    missing = tracehouse(
+        "export",
+        "--format",
+        "messages",
+        "--out",
+        str(tmp_path / "nope" / "o.jsonl"),
+        "--db",
+        str(warehouse),
+        check=False,
+    )
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    directory = tracehouse(
+        "export",
+        "--format",
+        "messages",
+        "--out",
+        str(tmp_path),
+        "--db",
+        str(warehouse),
+        check=False,
+    )
+    assert directory.returncode == 1 and "is a directory" in directory.stderr
+    if os.geteuid() == 0:
+        return  # root writes anywhere: no unwritable folder to test with
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(UserError, match="not writable"):
+            export(warehouse, ExportOptions(format="messages", out=locked / "o.jsonl"))
+    finally:
+        locked.chmod(0o700)
+
+
+def test_missing_export_marts_say_run_build(tmp_path):
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    with pytest.raises(UserError, match="run `tracehouse build"):
+        export(db, ExportOptions(format="messages", out=tmp_path / "o.jsonl"))

@@ -1,0 +1,171 @@
+"""The `messages` export through a real chat template, offline: a Hermes/ChatML template with
+`{% generation %}` markers, a byte-level BPE trained here with `tokenizers` (no model hub),
+and transformers' `apply_chat_template(..., return_assistant_tokens_mask=True)`. The mask
+must cover exactly each assistant turn (reasoning, text, calls, `<|im_end|>`) and nothing
+else. Needs the `train` extra (transformers, tokenizers); no torch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+transformers = pytest.importorskip("transformers")
+tokenizers = pytest.importorskip("tokenizers")
+
+from tracehouse.export import ExportOptions, export  # noqa: E402
+
+HERMES_CHATML = (
+    "{%- for message in messages %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' }}"
+    "{%- if message['role'] == 'assistant' %}"
+    "{%- generation %}"
+    "{%- if message['reasoning_content'] is defined and message['reasoning_content'] is not none %}"
+    "{%- if message['reasoning_content'] == '' %}{{- '<think>\\n</think>\\n' }}"
+    "{%- else %}{{- '<think>\\n' + message['reasoning_content'] + '\\n</think>\\n' }}{%- endif %}"
+    "{%- endif %}"
+    "{{- message['content'] or '' }}"
+    "{%- if message['tool_calls'] is defined and message['tool_calls'] %}"
+    "{%- for call in message['tool_calls'] %}"
+    "{%- if not loop.first %}{{- '\\n' }}{%- endif %}"
+    "{{- '<tool_call>\\n' + {'name': call['function']['name'], "
+    "'arguments': call['function']['arguments']} | tojson + '\\n</tool_call>' }}"
+    "{%- endfor %}"
+    "{%- endif %}"
+    "{{- '<|im_end|>' }}"
+    "{%- endgeneration %}"
+    "{{- '\\n' }}"
+    "{%- elif message['role'] == 'tool' and message['name'] is defined and message['name'] %}"
+    "{{- '<tool_response>\\n' + {'name': message['name'], 'content': message['content']} | tojson"
+    " + '\\n</tool_response><|im_end|>\\n' }}"
+    "{%- else %}"
+    "{{- message['content'] + '<|im_end|>\\n' }}"
+    "{%- endif %}"
+    "{%- endfor %}"
+)
+SPECIAL = ["<|im_start|>", "<|im_end|>", "<|pad|>"]
+
+
+@pytest.fixture(scope="module")
+def exported(generated_dir, tmp_path_factory) -> list[dict]:
+    from datasets import load_dataset
+
+    from tracehouse.commands.build import build
+    from tracehouse.commands.ingest import ingest_source
+
+    root = tmp_path_factory.mktemp("chat_template")
+    db = root / "warehouse.duckdb"
+    ingest_source(str(generated_dir), configs=[], split="train", db=db, quiet=True)
+    build(db)
+    result = export(db, ExportOptions(format="messages", out=root / "messages.jsonl"))
+    dataset = load_dataset("json", data_files=str(result.files["all"]), split="train")
+    return [row["messages"] for row in dataset]
+
+
+@pytest.fixture(scope="module")
+def tokenizer(exported):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    bpe = Tokenizer(models.BPE())
+    # "\n" always stands alone, so a turn boundary never falls inside a token
+    bpe.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split("\n", behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False),
+        ]
+    )
+    bpe.decoder = decoders.ByteLevel()
+    bpe.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=2000,
+        special_tokens=SPECIAL,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    texts = [json.dumps(messages) for messages in exported[:40]]
+    bpe.train_from_iterator(texts, trainer=trainer)
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        bos_token=None,
+        eos_token="<|im_end|>",
+        pad_token="<|pad|>",
+        additional_special_tokens=["<|im_start|>"],
+    )
+    fast.chat_template = HERMES_CHATML
+    return fast
+
+
+def expected_assistant_text(message: dict) -> str:
+    """What the template must render for an assistant turn, computed without the template."""
+    text = ""
+    reasoning = message.get("reasoning_content")
+    if reasoning is not None:
+        text += "<think>\n</think>\n" if reasoning == "" else f"<think>\n{reasoning}\n</think>\n"
+    text += message.get("content") or ""
+    calls = [
+        "<tool_call>\n"
+        + json.dumps(
+            {"name": call["function"]["name"], "arguments": call["function"]["arguments"]},
+            ensure_ascii=False,
+        )
+        + "\n</tool_call>"
+        for call in message.get("tool_calls") or []
+    ]
+    return text + "\n".join(calls) + "<|im_end|>"
+
+
+def test_assistant_mask_covers_exactly_the_assistant_turns(exported, tokenizer):
+    header = "<|im_start|>assistant\n"
+    checked_turns = 0
+    for messages in exported[:60]:
+        rendered = tokenizer.apply_chat_template(messages, tokenize=False)
+        encoded = tokenizer.apply_chat_template(
+            messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True
+        )
+        offsets = tokenizer(rendered, add_special_tokens=False, return_offsets_mapping=True)
+        assert offsets["input_ids"] == list(encoded["input_ids"])
+
+        # the assistant spans, found in the rendered text independently of the mask
+        spans, position = [], 0
+        for message in messages:
+            if message["role"] != "assistant":
+                continue
+            start = rendered.index(header, position) + len(header)
+            expected = expected_assistant_text(message)
+            assert rendered[start : start + len(expected)] == expected
+            spans.append((start, start + len(expected)))
+            position = start + len(expected)
+
+        mask = list(encoded["assistant_masks"])
+        for (start, end), flag in zip(offsets["offset_mapping"], mask, strict=True):
+            inside = any(s <= start and end <= e for s, e in spans)
+            assert flag == int(inside), (rendered[start:end], flag)
+        # and the masked tokens cover every character of the spans, nothing else
+        covered = bytearray(len(rendered))
+        for (start, end), flag in zip(offsets["offset_mapping"], mask, strict=True):
+            if flag:
+                covered[start:end] = b"\x01" * (end - start)
+        expected = bytearray(len(rendered))
+        for start, end in spans:
+            expected[start:end] = b"\x01" * (end - start)
+        assert covered == expected
+        checked_turns += len(spans)
+    assert checked_turns > 100
+
+
+def test_template_renders_reasoning_and_calls_of_the_export(exported, tokenizer):
+    rendered = tokenizer.apply_chat_template(exported[0], tokenize=False)
+    assert "<think>\n" in rendered and "<tool_call>\n" in rendered
+    assert "<tool_response>\n" in rendered
+
+
+def test_train_extra_is_optional(tmp_path: Path):
+    """The default install must not need transformers: importing the writer does not."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import tracehouse.export, tracehouse.commands.export; "
+        "sys.exit(1 if 'transformers' in sys.modules or 'tokenizers' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=tmp_path).returncode == 0

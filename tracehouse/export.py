@@ -1,0 +1,429 @@
+"""The export writer: training data from the export marts, written by DuckDB's COPY.
+
+The examples are built by dbt (dbt_project/models/marts/export); this module only selects
+them with the user's filters (bound as parameters, never formatted into SQL), writes JSONL
+with `COPY ... (FORMAT json)`, and writes a manifest beside the output. It also holds
+`messages_to_sharegpt`, the inverse of the `messages` format, which the round-trip test uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tracehouse.errors import UserError
+from tracehouse.warehouse import connect
+
+FORMATS = ("messages", "sharegpt", "prompt-response")
+ROLE_TO_SHAREGPT = {"system": "system", "user": "human", "assistant": "gpt", "tool": "tool"}
+
+
+# ---------------------------------------------------------------- messages -> ShareGPT
+
+
+def assistant_value(message: dict) -> str:
+    """The Hermes text of an assistant message, in the layout export_messages checks."""
+    value = ""
+    reasoning = message.get("reasoning_content")
+    if reasoning is not None:
+        value += "<think>\n</think>\n" if reasoning == "" else f"<think>\n{reasoning}\n</think>\n"
+    value += message.get("content") or ""
+    calls = []
+    for call in message.get("tool_calls") or []:
+        function = call["function"]
+        arguments = function["arguments"]
+        if isinstance(arguments, str):  # the --openai variant: arguments as a JSON string
+            arguments = json.loads(arguments)
+        body = json.dumps({"name": function["name"], "arguments": arguments})
+        calls.append(f"<tool_call>\n{body}\n</tool_call>")
+    return value + "\n".join(calls)
+
+
+def _tool_content(content: str):
+    """A tool message's content back to the JSON value it came from: text that parses as a
+    non-string JSON value was that value; anything else was a string."""
+    try:
+        value = json.loads(content, parse_constant=_reject_constant)
+    except ValueError:
+        return content
+    return content if isinstance(value, str) else value
+
+
+def _reject_constant(name: str):
+    raise ValueError(name)
+
+
+def tool_response_block(message: dict) -> str:
+    response = {}
+    if message.get("tool_call_id") is not None:
+        response["tool_call_id"] = message["tool_call_id"]
+    response["name"] = message["name"]
+    response["content"] = _tool_content(message.get("content") or "")
+    return f"<tool_response>\n{json.dumps(response)}\n</tool_response>"
+
+
+def messages_to_sharegpt(messages: Iterable[dict]) -> list[dict]:
+    """The ShareGPT `conversations` list a `messages` example was exported from, byte-exact.
+
+    Structured tool messages (those with a `name`) that follow each other form one ShareGPT
+    tool message (one `<tool_response>` block each); a tool message without a `name` is a
+    message the export could not structure and holds the original value. Keys that
+    `datasets` fills with None when it unifies rows are treated as absent.
+    """
+    conversations: list[dict] = []
+    structured_tool_run = False
+    for message in messages:
+        role = message.get("role")
+        if role == "tool" and message.get("name") is not None:
+            block = tool_response_block(message)
+            if structured_tool_run:
+                conversations[-1]["value"] += "\n" + block
+            else:
+                conversations.append({"from": "tool", "value": block})
+            structured_tool_run = True
+            continue
+        structured_tool_run = False
+        if role == "assistant":
+            value = assistant_value(message)
+        else:
+            value = message.get("content")
+            value = "" if value is None else value
+        conversations.append({"from": ROLE_TO_SHAREGPT.get(role, role), "value": value})
+    return conversations
+
+
+# ---------------------------------------------------------------- the writer
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What the user asked for; every filter is optional."""
+
+    format: str
+    out: Path
+    configs: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    exclude_failed_conversations: bool = False
+    exclude_malformed: bool = False
+    min_tool_calls: int | None = None
+    max_chars: int | None = None
+    val_fraction: float = 0.0
+    openai: bool = False
+    weights: bool = False
+    special_tokens: bool = False
+
+
+@dataclass
+class ExportResult:
+    files: dict[str, Path] = field(default_factory=dict)
+    manifest_path: Path | None = None
+    manifest: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def output_paths(out: Path, val_fraction: float) -> dict[str, Path]:
+    """`--out` itself, or with a validation fraction `NAME.train.EXT` and `NAME.validation.EXT`."""
+    if val_fraction <= 0:
+        return {"all": out}
+    suffix = out.suffix or ".jsonl"
+    stem = out.name[: -len(out.suffix)] if out.suffix else out.name
+    return {
+        "train": out.with_name(f"{stem}.train{suffix}"),
+        "validation": out.with_name(f"{stem}.validation{suffix}"),
+    }
+
+
+def manifest_path_for(out: Path) -> Path:
+    stem = out.name[: -len(out.suffix)] if out.suffix else out.name
+    return out.with_name(f"{stem}.manifest.json")
+
+
+def check_options(options: ExportOptions) -> None:
+    """Bad requests fail here, before any work: unknown format, bad numbers, unwritable path."""
+    if options.format not in FORMATS:
+        raise UserError(
+            f"unknown export format {options.format!r}; choose one of: {', '.join(FORMATS)}"
+        )
+    if not 0 <= options.val_fraction < 1:
+        raise UserError(f"--val-fraction must be in [0, 1), got {options.val_fraction}")
+    if options.min_tool_calls is not None and options.min_tool_calls < 0:
+        raise UserError("--min-tool-calls must be 0 or more")
+    if options.max_chars is not None and options.max_chars <= 0:
+        raise UserError("--max-chars must be a positive number of characters")
+    if options.openai and options.format != "messages":
+        raise UserError("--openai applies to --format messages only")
+    if options.special_tokens and options.format != "prompt-response":
+        raise UserError("--special-tokens applies to --format prompt-response only")
+    out = options.out
+    if out.exists() and out.is_dir():
+        raise UserError(
+            f"--out {out} is a directory; give a file path such as {out / 'train.jsonl'}"
+        )
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"--out {out}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"--out {out}: the folder {parent} is not writable")
+    for path in [*output_paths(out, options.val_fraction).values(), manifest_path_for(out)]:
+        if path.exists() and not os.access(path, os.W_OK):
+            raise UserError(f"--out {out}: {path} exists and is not writable")
+
+
+def _conversation_filters(options: ExportOptions, alias: str = "") -> tuple[list[str], list]:
+    """(SQL predicates, their parameters) for the conversation-level filters."""
+    a = f"{alias}." if alias else ""
+    predicates: list[tuple[str, str, list]] = _named_filters(options, a)
+    return [sql for _, sql, _ in predicates], [p for _, _, params in predicates for p in params]
+
+
+def _named_filters(options: ExportOptions, a: str) -> list[tuple[str, str, list]]:
+    filters: list[tuple[str, str, list]] = []
+    if options.configs:
+        filters.append(
+            ("config", f"{a}config in (select unnest(?::varchar[]))", [list(options.configs)])
+        )
+    if options.categories:
+        filters.append(
+            (
+                "category",
+                f"{a}category in (select unnest(?::varchar[]))",
+                [list(options.categories)],
+            )
+        )
+    if options.exclude_failed_conversations:
+        filters.append(("exclude_failed_conversations", f"{a}failed_tool_calls = 0", []))
+    if options.exclude_malformed:
+        column = (
+            "non_representable_messages" if options.format == "messages" else "malformed_tool_calls"
+        )
+        filters.append(
+            ("exclude_malformed", f"{a}malformed_tool_calls = 0 and {a}{column} = 0", [])
+        )
+    if options.min_tool_calls is not None:
+        filters.append(("min_tool_calls", f"{a}tool_calls >= ?", [options.min_tool_calls]))
+    if options.max_chars is not None:
+        column = "example_chars" if options.format == "prompt-response" else "conversation_chars"
+        filters.append(("max_chars", f"{a}{column} <= ?", [options.max_chars]))
+    return filters
+
+
+def _select_sql(options: ExportOptions) -> tuple[str, str]:
+    """(the SELECT of one example row, the table it reads) for the format and options."""
+    if options.format == "messages":
+        column = "messages_openai_json" if options.openai else "messages_json"
+        messages = f"c.{column}"
+        if options.weights:
+            # An assistant message is one element: add its weight; other messages as they are.
+            messages = (
+                "(select to_json(flatten(list(cast(case when m.weight is null then m."
+                f"{column} else '[' || json_merge_patch(m.{column}->0, "
+                "json_object('weight', m.weight)) || ']' end as json[]) order by m.message_index)))"
+                " from marts.export_messages m where m.conversation_key = c.conversation_key)"
+            )
+        select = (
+            f"select c.conversation_id as id, c.config, c.category, {messages} as messages, "
+            "c.tools_json as tools"
+        )
+        return select, "marts.export_conversations"
+    if options.format == "sharegpt":
+        conversations = "c.conversations_json"
+        if options.weights:
+            conversations = (
+                "(select to_json(list(case when m.weight is null then m.sharegpt_json"
+                " else json_merge_patch(m.sharegpt_json, json_object('weight', m.weight)) end"
+                " order by m.message_index)) from marts.export_messages m"
+                " where m.conversation_key = c.conversation_key)"
+            )
+        select = (
+            "select c.conversation_id as id, c.config, c.category, c.subcategory, c.task, "
+            f"{conversations} as conversations, c.tools_json as tools"
+        )
+        return select, "marts.export_conversations"
+    prompt = "c.prompt"
+    response = "c.response_special_tokens" if options.special_tokens else "c.response"
+    select = (
+        "select c.conversation_id as id, c.config, c.category, c.message_index, "
+        f"{prompt} as prompt, {response} as response" + (", c.weight" if options.weights else "")
+    )
+    return select, "marts.export_prompt_response"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_marts(con, db: Path, options: ExportOptions) -> None:
+    found = {
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+    needed = ["export_messages", "export_conversations"]
+    if options.format == "prompt-response":
+        needed.append("export_prompt_response")
+    missing = [name for name in needed if name not in found]
+    if missing:
+        raise UserError(
+            f"{db} has no export marts ({', '.join(missing)}): "
+            f"run `tracehouse build --db {db}` first"
+        )
+
+
+def export(db: Path, options: ExportOptions) -> ExportResult:
+    """Write the examples the options select, and the manifest; return what was written."""
+    check_options(options)
+    started = time.perf_counter()
+    con = connect(db, read_only=True)
+    try:
+        _check_marts(con, db, options)
+        return _export(con, options, started)
+    finally:
+        con.close()
+
+
+def _export(con, options: ExportOptions, started: float) -> ExportResult:
+    result = ExportResult()
+    select, table = _select_sql(options)
+    named = _named_filters(options, "c.")
+    where_sql = " and ".join(sql for _, sql, _ in named) or "true"
+    params = [p for _, _, ps in named for p in ps]
+    paths = output_paths(options.out, options.val_fraction)
+    for part, path in paths.items():
+        split_sql, split_params = "true", []
+        if part == "train":
+            split_sql, split_params = "c.validation_fraction >= ?", [options.val_fraction]
+        elif part == "validation":
+            split_sql, split_params = "c.validation_fraction < ?", [options.val_fraction]
+        tmp = path.with_name(path.name + ".tmp")
+        con.execute(
+            f"copy ({select} from {table} c where {where_sql} and {split_sql} "
+            "order by c.conversation_key"
+            + (", c.message_index" if table.endswith("prompt_response") else "")
+            + f") to '{_sql_path(tmp)}' (format json)",
+            params + split_params,
+        )
+        os.replace(tmp, path)
+        result.files[part] = path
+    result.manifest = _manifest(con, options, table, named, params, result.files, started)
+    if result.manifest["counts"]["rows_written"] == 0:
+        result.warnings.append(
+            "the filters match no example: wrote an empty file "
+            f"({', '.join(str(p) for p in result.files.values())})"
+        )
+    result.manifest_path = manifest_path_for(options.out)
+    result.manifest["warnings"] = result.warnings
+    tmp = result.manifest_path.with_name(result.manifest_path.name + ".tmp")
+    tmp.write_text(json.dumps(result.manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, result.manifest_path)
+    return result
+
+
+def _sql_path(path: Path) -> str:
+    """A file path as a SQL string literal body (COPY takes no parameter for its target)."""
+    return str(path.resolve()).replace("'", "''")
+
+
+def _manifest(con, options, table, named, params, files, started) -> dict:
+    conversation_table = "marts.export_conversations"
+    per_filter = {}
+    conversation_named = _named_filters(
+        ExportOptions(**{**asdict(options), "max_chars": None})
+        if options.format == "prompt-response"
+        else options,
+        "",
+    )
+    for name, sql, ps in conversation_named:
+        per_filter[name] = con.execute(
+            f"select count(*) from {conversation_table} where not ({sql})", ps
+        ).fetchone()[0]
+    if options.format == "prompt-response" and options.max_chars is not None:
+        per_filter["max_chars"] = con.execute(
+            f"select count(*) from {table} where example_chars > ?", [options.max_chars]
+        ).fetchone()[0]
+    where_sql = " and ".join(sql for _, sql, _ in named) or "true"
+    selected = con.execute(
+        f"""
+        select
+            count(distinct c.conversation_key),
+            count(*),
+            count(*) filter (where c.validation_fraction < ?)
+        from {table} c where {where_sql}
+        """,
+        [options.val_fraction, *params],
+    ).fetchone()
+    conv_stats = con.execute(
+        f"""
+        select
+            count(*),
+            coalesce(sum(assistant_turns), 0),
+            coalesce(sum(non_representable_messages), 0),
+            coalesce(sum(non_representable_assistant_turns), 0),
+            coalesce(sum(malformed_tool_calls), 0),
+            coalesce(sum(failed_tool_calls), 0),
+            count(*) filter (where non_representable_messages > 0)
+        from {conversation_table} c
+        where c.conversation_key in (select c.conversation_key from {table} c where {where_sql})
+        """,
+        params,
+    ).fetchone()
+    totals = con.execute(
+        f"select count(*), coalesce(sum(assistant_turns), 0) from {conversation_table}"
+    ).fetchone()
+    sources = con.execute(
+        f"""
+        select source, config, split, count(*) from {conversation_table}
+        group by all order by all
+        """
+    ).fetchall()
+    return {
+        "format": options.format,
+        "files": {
+            part: {"path": str(path), "sha256": _sha256(path), "bytes": path.stat().st_size}
+            for part, path in files.items()
+        },
+        "filters": {
+            "config": list(options.configs),
+            "category": list(options.categories),
+            "exclude_failed_conversations": options.exclude_failed_conversations,
+            "exclude_malformed": options.exclude_malformed,
+            "min_tool_calls": options.min_tool_calls,
+            "max_chars": options.max_chars,
+        },
+        "options": {
+            "val_fraction": options.val_fraction,
+            "split_rule": "validation when int(md5(id).hexdigest()[:8], 16) / 2**32 < val_fraction "
+            "(id = conversation id, else the conversation key)",
+            "openai": options.openai,
+            "weights": options.weights,
+            "special_tokens": options.special_tokens,
+        },
+        "counts": {
+            "conversations_in_warehouse": totals[0],
+            "assistant_turns_in_warehouse": totals[1],
+            "conversations_written": selected[0],
+            "rows_written": selected[1],
+            "rows_validation": selected[2] if options.val_fraction > 0 else 0,
+            "rows_train": selected[1] - selected[2] if options.val_fraction > 0 else selected[1],
+            "assistant_turns_written": conv_stats[1],
+            "non_representable_messages_written": conv_stats[2],
+            "non_representable_assistant_turns_written": conv_stats[3],
+            "conversations_with_non_representable_messages_written": conv_stats[6],
+            "malformed_tool_calls_written": conv_stats[4],
+            "failed_tool_calls_written": conv_stats[5],
+            "excluded_by_filter": per_filter,
+        },
+        "source_configs": [
+            {"source": s, "config": c, "split": sp, "conversations": n} for s, c, sp, n in sources
+        ],
+        "seconds": round(time.perf_counter() - started, 3),
+    }
