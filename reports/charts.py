@@ -221,7 +221,7 @@ def tool_usage_vs_length(points, trend, configs) -> str:
         n = np.array([row["conversations"] for row in found], dtype=float)
         ax.scatter(x, y, s=8 + 40 * np.sqrt(n / n.max()), color=colour, alpha=0.45, linewidths=0)
         fit = next((row for row in trend if row["config"] == config), None)
-        if fit and fit["slope"] is not None:
+        if fit and fit["slope"] is not None and fit["intercept"] is not None:
             xs = np.array([x.min(), x.max()])
             ax.plot(
                 xs,

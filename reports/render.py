@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +17,12 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 DOCS_DIR_NAME = "dbt-docs"
 PREVIEW_CHARS = 300  # report_trace_steps keeps this many characters of each step
 MIN_CALLS_FOR_RATE = 20  # a tool's failure rate is ranked only with at least this many calls
+MIN_CONVERSATIONS_FOR_RATE = 5  # likewise a category's completion rate
 
 
 def write_report(db: Path, out: Path, *, docs: bool = True) -> Path:
     """Render the report of the warehouse `db` into `out` (and the dbt docs beside it)."""
     db, out = Path(db), Path(out)
-    started = time.perf_counter()
     con = queries.open_marts(db)
     try:
         context = collect(con)
@@ -32,7 +31,6 @@ def write_report(db: Path, out: Path, *, docs: bool = True) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     context["docs_href"] = generate_docs(db, out.parent) if docs else None
     html = render(context)
-    context["render_seconds"] = time.perf_counter() - started
     temporary = out.with_name(f".{out.name}.tmp")
     temporary.write_text(html, encoding="utf-8")
     os.replace(temporary, out)
@@ -186,7 +184,12 @@ def find_completion(rows, configs) -> list[str]:
         found = [row for row in rows if row["config"] == config and row["conversations"]]
         if not found:
             continue
-        worst = max(found, key=lambda row: (row["incomplete_rate"], row["conversations"]))
+        floor = min(
+            MIN_CONVERSATIONS_FOR_RATE,
+            max(found, key=lambda r: r["conversations"])["conversations"],
+        )
+        ranked = [row for row in found if row["conversations"] >= floor]
+        worst = max(ranked, key=lambda row: (row["incomplete_rate"], row["conversations"]))
         overall = sum(
             r["conversations"] - r["answered"] - r["answered_after_unresolved_error"] for r in found
         ) / sum(r["conversations"] for r in found)
@@ -201,7 +204,7 @@ def find_completion(rows, configs) -> list[str]:
 def find_usage(trend, configs) -> list[str]:
     sentences = []
     for row in trend:
-        if row["slope"] is None:
+        if row["slope"] is None or row["intercept"] is None:
             sentences.append(f"{row['config']}: too few conversations to fit a trend.")
             continue
         sentences.append(

@@ -22,18 +22,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, metavar="PATH", help=f"(default: {DEFAULT_OUT})"
     )
+    parser.add_argument(
+        "--no-docs",
+        dest="docs",
+        action="store_false",
+        help="skip `dbt docs generate --static` (the dbt docs site written beside the report)",
+    )
     add_db_argument(parser)
     add_quiet_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    out = make_report(db_path(args), args.out)
+    out = make_report(db_path(args), args.out, docs=args.docs)
     say(f"report: {out}", args.quiet)
     return 0
 
 
-def make_report(db: Path, out: Path) -> Path:
+def make_report(db: Path, out: Path, *, docs: bool = True) -> Path:
     from reports.render import write_report
 
-    return write_report(db, out)
+    return write_report(db, out, docs=docs)

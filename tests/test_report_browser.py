@@ -1,0 +1,132 @@
+"""The report in a real browser: headless Chromium loads the page from disk with no console
+message at all (the page has no script, so any message is an error or a blocked request)
+and takes a screenshot, kept in test-artifacts/, that is a non-blank image of the window."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.test_report import hostile_report, html, marts, report, warehouse  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+WIDTH, HEIGHT = 1280, 2000
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--enable-logging=stderr",
+    "--v=0",
+)
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("headless Chromium not installed (`make browser` installs Debian's chromium)")
+
+
+def screenshot(page: Path, png: Path, profile: Path) -> list[str]:
+    """Load `page` from disk, write the screenshot; return the console lines Chromium logged."""
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.unlink(missing_ok=True)
+    result = subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            f"--window-size={WIDTH},{HEIGHT}",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert png.exists(), f"no screenshot; chromium exited {result.returncode}\n{result.stderr}"
+    return [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def png_rows(data: bytes) -> tuple[int, list[bytes]]:
+    """Bytes per pixel and the raw (still filtered) scanlines of an 8-bit RGB(A) PNG."""
+    width, height = png_size(data)
+    bit_depth, colour_type = data[24], data[25]
+    assert bit_depth == 8 and colour_type in (2, 6), (bit_depth, colour_type)
+    channels = 3 if colour_type == 2 else 4
+    chunks, position = [], 8
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        if kind == b"IDAT":
+            chunks.append(data[position + 8 : position + 8 + length])
+        position += 12 + length
+    raw = zlib.decompress(b"".join(chunks))
+    stride = width * channels + 1
+    return channels, [raw[i * stride : (i + 1) * stride] for i in range(height)]
+
+
+def non_blank_share(data: bytes) -> float:
+    """Share of scanlines that are not one flat colour (unfiltered bytes not all equal).
+
+    A flat line encodes, under every PNG filter, as a run of identical bytes after the
+    first pixel, so a blank page gives (almost) no varied line."""
+    channels, lines = png_rows(data)
+    varied = sum(1 for line in lines if len(set(line[1 + channels :])) > 1)
+    return varied / len(lines)
+
+
+def check_page(page: Path, name: str, tmp_path: Path) -> bytes:
+    png = ARTIFACTS / f"{name}.png"
+    console = screenshot(page, png, tmp_path / f"profile-{name}")
+    assert console == [], "console messages:\n" + "\n".join(console)
+    data = png.read_bytes()
+    assert png_size(data) == (WIDTH, HEIGHT)
+    assert non_blank_share(data) > 0.2, "the screenshot is (nearly) blank"
+    return data
+
+
+def test_the_report_loads_in_chromium_without_console_errors(report, tmp_path):  # noqa: F811
+    check_page(report, "report", tmp_path)
+    shutil.copy(report, ARTIFACTS / "report.html")
+
+
+def test_hostile_content_runs_no_script_in_chromium(hostile_report, tmp_path):  # noqa: F811
+    page = tmp_path / "hostile.html"
+    page.write_text(hostile_report, encoding="utf-8")
+    check_page(page, "report-hostile", tmp_path)
+
+
+def test_the_console_check_sees_errors(tmp_path):
+    """The check itself works: a page with a failing script and a blocked image is caught."""
+    page = tmp_path / "bad.html"
+    page.write_text(
+        '<!DOCTYPE html><meta http-equiv="Content-Security-Policy" content="img-src data:">'
+        '<img src="https://example.invalid/x.png"><script>undefinedFunction()</script>'
+        "<p>bad</p>",
+        encoding="utf-8",
+    )
+    console = screenshot(page, tmp_path / "bad.png", tmp_path / "profile-bad")
+    assert any("undefinedFunction" in line for line in console)
+    assert any("Content Security Policy" in line for line in console)
