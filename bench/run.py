@@ -27,7 +27,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+import traceback
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="conversations at scale 1 (default: 7646, the real kimi config; lower to try)",
     )
     parser.add_argument(
+        "--incremental-runs",
+        type=int,
+        default=1,
+        help="runs (from the first) that also measure the two rebuilds (default: 1)",
+    )
+    parser.add_argument(
+        "--full-10x",
+        action="store_true",
+        help="at 10x also run parse and the incremental rebuilds (default: whole job only)",
+    )
+    parser.add_argument(
         "--no-readme", action="store_true", help="do not rewrite the table in bench/README.md"
     )
     return parser.parse_args(argv)
@@ -100,10 +112,28 @@ def main(argv: list[str] | None = None) -> int:
         for scale in args.scale:
             conversations = args.conversations * scale
             runs = args.runs if scale == 1 else args.runs_10x
-            measured = bench_scale(scale, conversations, runs, args.extra_fraction, data_root, work)
-            measured["started_at"] = results["started_at"]  # which invocation measured it
-            results["scales"][str(scale)] = measured
-            finish(results, args)  # write after every scale: a long 10x run may not finish
+            full = scale == 1 or args.full_10x
+
+            def save(measured: dict[str, Any], scale: int = scale) -> None:
+                """After every run: a long benchmark interrupted keeps what it measured."""
+                measured["started_at"] = results["started_at"]  # which invocation measured it
+                results["scales"][str(scale)] = measured
+                try:
+                    finish(results, args)
+                except Exception:  # noqa: BLE001 - never lose a long run to a summary bug
+                    traceback.print_exc()
+
+            bench_scale(
+                scale,
+                conversations,
+                runs,
+                args.extra_fraction,
+                data_root,
+                work,
+                full=full,
+                incremental_runs=args.incremental_runs,
+                save=save,
+            )
     finally:
         if args.keep_data is None:
             shutil.rmtree(data_root, ignore_errors=True)
@@ -127,30 +157,55 @@ def finish(results: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 def bench_scale(
-    scale: int, conversations: int, runs: int, extra_fraction: float, data_root: Path, work: Path
-) -> dict[str, Any]:
-    """Generate (or reuse) this scale's data, run the steps `runs` times, summarise."""
+    scale: int,
+    conversations: int,
+    runs: int,
+    extra_fraction: float,
+    data_root: Path,
+    work: Path,
+    *,
+    full: bool = True,
+    incremental_runs: int = 1,
+    save: Callable[[dict[str, Any]], None],
+) -> None:
+    """Generate (or reuse) this scale's data, run the steps `runs` times, `save` the summary
+    of the runs so far after each one."""
     extra_conversations = max(1, round(conversations * extra_fraction))
     data = data_root / f"{MAIN_CONFIG}-{conversations}"
     extra = data_root / f"{EXTRA_CONFIG}-{extra_conversations}"
-    generated = {
-        "main": generate(data, conversations, MAIN_CONFIG, seed=0),
-        "extra": generate(extra, extra_conversations, EXTRA_CONFIG, seed=1),
-    }
-    all_runs = []
+    generated = {"main": generate(data, conversations, MAIN_CONFIG, seed=0)}
+    if full:
+        generated["extra"] = generate(extra, extra_conversations, EXTRA_CONFIG, seed=1)
+    all_runs: list[dict[str, Any]] = []
+
+    def summarise(runs_so_far: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "conversations": conversations,
+            "extra_conversations": extra_conversations,
+            "data_bytes": _tree_bytes(data),
+            "generate": generated,
+            "runs": runs_so_far,
+            "medians": summary.medians(runs_so_far),
+            "ratios": summary.ratios(
+                runs_so_far, extra_fraction=extra_conversations / conversations
+            ),
+            "compare": runs_so_far[0].get("compare"),
+        }
+
     for index in range(runs):
         print(f"[bench] scale {scale}x, run {index + 1}/{runs}", file=sys.stderr, flush=True)
-        all_runs.append(one_run(work / f"x{scale}-run{index}", data, extra, check=index == 0))
-    return {
-        "conversations": conversations,
-        "extra_conversations": extra_conversations,
-        "data_bytes": _tree_bytes(data),
-        "generate": generated,
-        "runs": all_runs,
-        "medians": summary.medians(all_runs),
-        "ratios": summary.ratios(all_runs, extra_fraction=extra_conversations / conversations),
-        "compare": all_runs[0].get("compare"),
-    }
+        run_dir = work / f"x{scale}-run{index}"
+        record = one_run(
+            run_dir,
+            data,
+            extra,
+            check=index == 0,
+            parse=full,
+            incremental=full and index < incremental_runs,
+            on_step=lambda partial: save(summarise([*all_runs, partial])),
+        )
+        all_runs.append(record)
+        save(summarise(all_runs))
 
 
 def generate(out: Path, conversations: int, config: str, seed: int) -> dict[str, Any]:
@@ -165,19 +220,52 @@ def generate(out: Path, conversations: int, config: str, seed: int) -> dict[str,
     return {"wall_s": round(step.wall_s, 2), "peak_rss_mb": round(step.peak_rss_mb)}
 
 
-def one_run(run_dir: Path, data: Path, extra: Path, *, check: bool) -> dict[str, Any]:
-    """Every step once, on a fresh warehouse and fresh caches; the run's folder is removed."""
+def one_run(
+    run_dir: Path,
+    data: Path,
+    extra: Path,
+    *,
+    check: bool,
+    parse: bool,
+    incremental: bool,
+    on_step: Callable[[dict[str, Any]], None] = lambda partial: None,
+) -> dict[str, Any]:
+    """Every step once, on a fresh warehouse and fresh caches; the run's folder is removed.
+
+    The whole job (baseline, ingest, build, report) always runs; `parse` adds the parse layer
+    alone, `incremental` the two rebuilds (each as long as a build while the models are
+    tables, hence only in the first run by default)."""
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     db, parse_db = run_dir / "warehouse.duckdb", run_dir / "parse.duckdb"
-    target, logs = run_dir / "target", run_dir / "logs"
+    target = run_dir / "target"
+    logs = run_dir.parent / "logs" / run_dir.name  # kept with --work, for failed steps
     env = step_env(run_dir)
     dbt_paths = ["--target-path", str(target), "--log-path", str(logs)]
     tracehouse = str(BIN / "tracehouse")
     steps: dict[str, dict[str, Any]] = {}
+    state: dict[str, Any] = {"baseline": None, "loads": {}, "compared": None}
+
+    def partial() -> None:
+        """Hand the run so far to `on_step` (saved to disk), once the baseline is known."""
+        if state["baseline"] is not None:
+            on_step(
+                _run_record(
+                    steps,
+                    state["baseline"],
+                    state["loads"],
+                    db_bytes=None,
+                    compared=state["compared"],
+                    partial=True,
+                )
+            )
 
     def step(
-        name: str, argv: list[str], step_env: Mapping[str, str] = env, required: bool = False
+        name: str,
+        argv: list[str],
+        step_env: Mapping[str, str] = env,
+        required: bool = False,
+        dbt_step: bool = False,
     ) -> bool:
         """Measure one step. A failed optional step is recorded (and shown in the table)
         rather than fatal: a dbt test failing still leaves a build worth timing."""
@@ -185,6 +273,11 @@ def one_run(run_dir: Path, data: Path, extra: Path, *, check: bool) -> dict[str,
         if required:
             result.check()
         steps[name] = _step_record(result)
+        if dbt_step:  # where dbt's seconds went, from this step's run_results.json
+            nodes = node_times(target)
+            steps[name]["dbt_layers"] = layer_totals(nodes)
+            steps[name]["dbt_nodes"] = nodes[:12]  # the slowest ones
+        partial()
         status = "" if result.returncode == 0 else f"  FAILED (exit {result.returncode})"
         print(
             f"[bench]   {name:14s} {result.wall_s:8.2f} s  {result.peak_rss_mb:8.0f} MB{status}",
@@ -211,6 +304,8 @@ def one_run(run_dir: Path, data: Path, extra: Path, *, check: bool) -> dict[str,
         required=True,
     )
     baseline = json.loads(baseline_json.read_text())
+    state["baseline"] = baseline
+    partial()
     shutil.rmtree(run_dir / "hf-baseline", ignore_errors=True)
 
     step(
@@ -219,41 +314,59 @@ def one_run(run_dir: Path, data: Path, extra: Path, *, check: bool) -> dict[str,
         required=True,
     )
     loads = raw_loads(db, MAIN_CONFIG)
-    shutil.copyfile(db, parse_db)
+    state["loads"] = loads
+    if parse:
+        shutil.copyfile(db, parse_db)  # the parse layer alone runs on this copy
 
     dbt = [str(BIN / "dbt")]
     project = ["--project-dir", str(REPO), "--profiles-dir", str(REPO)]
     warm = measure("dbt-parse", [*dbt, "parse", *project, *dbt_paths], env=env, cwd=run_dir)
     warm.check()  # a warm partial-parse cache, as every build after a user's first one has
 
-    step("build", [tracehouse, "build", "--db", str(db), "--", *dbt_paths])
-    steps["build"]["dbt_nodes"] = node_times(target)
+    if parse:
+        parse_env = {**env, "TRACEHOUSE_DB": str(parse_db)}
+        select = ["--select", "staging", "intermediate"]
+        step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env, dbt_step=True)
+        parse_db.unlink(missing_ok=True)
+
+    step("build", [tracehouse, "build", "--db", str(db), "--", *dbt_paths], dbt_step=True)
     report = run_dir / "report.html"
     if step("report", [tracehouse, "report", "--db", str(db), "--out", str(report), "-q"]):
         steps["report"]["page_bytes"] = report.stat().st_size
+        docs = run_dir / "dbt-docs" / "index.html"  # `report` also runs `dbt docs generate`
+        steps["report"]["docs_page_bytes"] = docs.stat().st_size if docs.exists() else None
     compared = compare(db, data, MAIN_CONFIG, baseline["counts"]) if check else None
+    state["compared"] = compared
+    partial()
 
-    parse_env = {**env, "TRACEHOUSE_DB": str(parse_db)}
-    select = ["--select", "staging", "intermediate"]
-    step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env)
-    steps["parse"]["dbt_nodes"] = node_times(target)
-    parse_db.unlink(missing_ok=True)
-
-    step("rebuild_same", [tracehouse, "build", "--db", str(db), "--", *dbt_paths])
-    steps["rebuild_same"]["dbt_nodes"] = node_times(target)
-    step(
-        "ingest_extra",
-        [tracehouse, "ingest", str(extra), "--config", EXTRA_CONFIG, "--db", str(db), "-q"],
-    )
-    step("rebuild_extra", [tracehouse, "build", "--db", str(db), "--", *dbt_paths])
-    steps["rebuild_extra"]["dbt_nodes"] = node_times(target)
+    if incremental:
+        step(
+            "rebuild_same", [tracehouse, "build", "--db", str(db), "--", *dbt_paths], dbt_step=True
+        )
+        step(
+            "ingest_extra",
+            [tracehouse, "ingest", str(extra), "--config", EXTRA_CONFIG, "--db", str(db), "-q"],
+        )
+        step(
+            "rebuild_extra", [tracehouse, "build", "--db", str(db), "--", *dbt_paths], dbt_step=True
+        )
     db_bytes = db.stat().st_size
     shutil.rmtree(run_dir, ignore_errors=True)
 
-    for name in ("build", "parse", "rebuild_same", "rebuild_extra"):
-        steps[name]["dbt_layers"] = layer_totals(steps[name]["dbt_nodes"])
-        steps[name]["dbt_nodes"] = steps[name]["dbt_nodes"][:12]  # the slowest ones
+    return _run_record(steps, baseline, loads, db_bytes=db_bytes, compared=compared)
+
+
+def _run_record(
+    steps: dict[str, Any],
+    baseline: Mapping[str, Any],
+    loads: Mapping[str, Any],
+    *,
+    db_bytes: int | None,
+    compared: dict[str, Any] | None,
+    partial: bool = False,
+) -> dict[str, Any]:
     return {
+        "partial": partial,  # true: the run was interrupted after the steps listed
         "steps": steps,
         "baseline": {
             "load_s": baseline["load_s"],
@@ -261,8 +374,8 @@ def one_run(run_dir: Path, data: Path, extra: Path, *, check: bool) -> dict[str,
             "messages": baseline["counts"]["messages"],
             "conversations": baseline["counts"]["conversations"],
         },
-        "ingest_loads": loads,
-        "warehouse_bytes_after_extra": db_bytes,
+        "ingest_loads": dict(loads),
+        "warehouse_bytes": db_bytes,
         "compare": compared,
     }
 
@@ -325,7 +438,8 @@ def _step_record(result: StepResult) -> dict[str, Any]:
         else {
             "ok": False,
             "returncode": result.returncode,
-            "error_tail": (result.stderr_tail or result.stdout_tail)[-1500:],
+            "error_tail": result.stderr_tail[-1000:],
+            "output_tail": result.stdout_tail[-3000:],  # dbt prints the failing nodes here
         }
     )
     return {

@@ -147,7 +147,7 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             ),
             (
                 "report page under a few MB (1x, MB)",
-                m.get("report_page_bytes", 0) / 1e6 or None,
+                (m.get("report_page_bytes") or 0) / 1e6 or None,
                 lambda v: v < 5,
             ),
             (
@@ -254,8 +254,9 @@ def _whole(run: Mapping[str, Any]) -> float | None:
 
 def _models(run: Mapping[str, Any], name: str) -> float | None:
     """Seconds dbt spent in models and tests of one dbt step (run_results.json)."""
-    layers = run["steps"].get(name, {}).get("dbt_layers")
-    return sum(layers.values()) if layers else None
+    step = run["steps"].get(name, {})
+    layers = step.get("dbt_layers")
+    return sum(layers.values()) if layers and step.get("ok", True) else None
 
 
 def _parse_models(run: Mapping[str, Any]) -> float | None:
