@@ -28,7 +28,8 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="at 10x also run parse and the incremental rebuilds (default: whole job only)",
     )
     parser.add_argument(
+        "--exclude",
+        nargs="+",
+        default=[],
+        metavar="SELECTOR",
+        help="dbt selectors left out of every build (a what-if: say so when quoting it)",
+    )
+    parser.add_argument("--no-parse", action="store_true", help="skip the parse-layer step")
+    parser.add_argument("--no-report", action="store_true", help="skip the report step")
+    parser.add_argument(
         "--no-readme", action="store_true", help="do not rewrite the table in bench/README.md"
     )
     return parser.parse_args(argv)
@@ -106,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine(),
+        "excluded_from_builds": args.exclude,
         "scales": dict(previous.get("scales", {})) if previous else {},
     }
     try:
@@ -132,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
                 work,
                 full=full,
                 incremental_runs=args.incremental_runs,
+                options=RunOptions(
+                    parse=not args.no_parse, report=not args.no_report, exclude=args.exclude
+                ),
                 save=save,
             )
     finally:
@@ -156,6 +170,15 @@ def finish(results: dict[str, Any], args: argparse.Namespace) -> None:
         summary.write_readme_table(REPO / "bench" / "README.md", results)
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """Which optional steps run, and dbt selectors left out of every build (a what-if)."""
+
+    parse: bool = True
+    report: bool = True
+    exclude: tuple[str, ...] | list[str] = ()
+
+
 def bench_scale(
     scale: int,
     conversations: int,
@@ -166,6 +189,7 @@ def bench_scale(
     *,
     full: bool = True,
     incremental_runs: int = 1,
+    options: RunOptions | None = None,
     save: Callable[[dict[str, Any]], None],
 ) -> None:
     """Generate (or reuse) this scale's data, run the steps `runs` times, `save` the summary
@@ -177,6 +201,7 @@ def bench_scale(
     if full:
         generated["extra"] = generate(extra, extra_conversations, EXTRA_CONFIG, seed=1)
     all_runs: list[dict[str, Any]] = []
+    options = options or RunOptions()
 
     def summarise(runs_so_far: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -200,8 +225,10 @@ def bench_scale(
             data,
             extra,
             check=index == 0,
-            parse=full,
+            parse=full and options.parse,
             incremental=full and index < incremental_runs,
+            report=options.report,
+            exclude=options.exclude,
             on_step=lambda partial: save(summarise([*all_runs, partial])),
         )
         all_runs.append(record)
@@ -228,6 +255,8 @@ def one_run(
     check: bool,
     parse: bool,
     incremental: bool,
+    report: bool = True,
+    exclude: Sequence[str] = (),
     on_step: Callable[[dict[str, Any]], None] = lambda partial: None,
 ) -> dict[str, Any]:
     """Every step once, on a fresh warehouse and fresh caches; the run's folder is removed.
@@ -242,6 +271,7 @@ def one_run(
     logs = run_dir.parent / "logs" / run_dir.name  # kept with --work, for failed steps
     env = step_env(run_dir)
     dbt_paths = ["--target-path", str(target), "--log-path", str(logs)]
+    build_args = [*dbt_paths, *(["--exclude", *exclude] if exclude else [])]
     tracehouse = str(BIN / "tracehouse")
     steps: dict[str, dict[str, Any]] = {}
     state: dict[str, Any] = {"baseline": None, "loads": {}, "compared": None}
@@ -329,10 +359,11 @@ def one_run(
         step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env, dbt_step=True)
         parse_db.unlink(missing_ok=True)
 
-    step("build", [tracehouse, "build", "--db", str(db), "--", *dbt_paths], dbt_step=True)
-    report = run_dir / "report.html"
-    if step("report", [tracehouse, "report", "--db", str(db), "--out", str(report), "-q"]):
-        steps["report"]["page_bytes"] = report.stat().st_size
+    step("build", [tracehouse, "build", "--db", str(db), "--", *build_args], dbt_step=True)
+    report_page = run_dir / "report.html"
+    report_argv = [tracehouse, "report", "--db", str(db), "--out", str(report_page), "-q"]
+    if report and step("report", report_argv):
+        steps["report"]["page_bytes"] = report_page.stat().st_size
         docs = run_dir / "dbt-docs" / "index.html"  # `report` also runs `dbt docs generate`
         steps["report"]["docs_page_bytes"] = docs.stat().st_size if docs.exists() else None
     compared = compare(db, data, MAIN_CONFIG, baseline["counts"]) if check else None
@@ -341,14 +372,16 @@ def one_run(
 
     if incremental:
         step(
-            "rebuild_same", [tracehouse, "build", "--db", str(db), "--", *dbt_paths], dbt_step=True
+            "rebuild_same", [tracehouse, "build", "--db", str(db), "--", *build_args], dbt_step=True
         )
         step(
             "ingest_extra",
             [tracehouse, "ingest", str(extra), "--config", EXTRA_CONFIG, "--db", str(db), "-q"],
         )
         step(
-            "rebuild_extra", [tracehouse, "build", "--db", str(db), "--", *dbt_paths], dbt_step=True
+            "rebuild_extra",
+            [tracehouse, "build", "--db", str(db), "--", *build_args],
+            dbt_step=True,
         )
     db_bytes = db.stat().st_size
     shutil.rmtree(run_dir, ignore_errors=True)
