@@ -157,8 +157,9 @@ def think_around_tools(rows, configs) -> str:
         positions = np.arange(len(keys)) + (i - (len(configs) - 1) / 2) * width
         bars = ax.bar(positions, values, width * 0.92, color=config_colour(configs, config))
         bars.set_label(config)
-        for x, value in zip(positions, values, strict=True):
-            ax.annotate(f"{value:.0f}", (x, value), ha="center", va="bottom", fontsize=8)
+        for x, value, key in zip(positions, values, keys, strict=True):
+            label = f"{value:.0f}" if key in found else "no turns"
+            ax.annotate(label, (x, value), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(np.arange(len(keys)), [PRECEDED_LABELS[k] for k in keys])
     ax.set_ylabel("median think length (words per turn)")
     ax.set_xlabel("what the assistant turn follows")
@@ -171,7 +172,7 @@ def think_around_tools(rows, configs) -> str:
 
 def completion_by_category(rows, configs) -> str:
     fig, axes = _figure(
-        len(configs), height=0.9 + 0.42 * _max_categories(rows, configs), sharey=True
+        len(configs), height=max(3.2, 1.2 + 0.42 * _max_categories(rows, configs)), sharey=True
     )
     categories = sorted({row["category"] or "(none)" for row in rows}, reverse=True)
     for ax, config in zip(axes, configs or [""], strict=False):
@@ -232,10 +233,10 @@ def tool_usage_vs_length(points, trend, configs) -> str:
             )
     ax.set_xlabel("conversation length (messages)")
     ax.set_ylabel("tool calls per conversation")
-    if points:
-        ax.legend(title="least-squares trend")
-    else:
+    if not points:
         _empty(ax)
+    elif ax.get_legend_handles_labels()[0]:
+        ax.legend(title="least-squares trend")
     return _svg(fig, "Tool calls against conversation length (dot area: conversations)")
 
 
@@ -318,7 +319,7 @@ def length_histogram(rows, configs) -> str:
 
 def turn_kind_mix(rows, configs) -> str:
     categories = sorted({row["category"] or "(none)" for row in rows}, reverse=True)
-    fig, axes = _figure(len(configs), height=1.2 + 0.42 * max(len(categories), 1), sharey=True)
+    fig, axes = _figure(len(configs), height=max(3.2, 1.2 + 0.42 * len(categories)), sharey=True)
     for ax, config in zip(axes, configs or [""], strict=False):
         found = {
             (row["category"] or "(none)", row["turn_kind"]): row["share"]

@@ -159,20 +159,20 @@ def find_think(rows, configs) -> list[str]:
         if human:
             parts.append(f"{_num(human['median_think_words'])} after a human message")
         lead = ""
-        if error and ok and ok["median_think_words"]:
-            ratio = error["median_think_words"] / ok["median_think_words"]
-            if ratio > 1.05:
-                lead = f"thinks {ratio:.1f}x as much after a failure as after a success"
-            elif ratio < 0.95:
-                lead = f"thinks less after a failure ({ratio:.1f}x) than after a success"
-            else:
-                lead = "thinks about as much after a failure as after a success"
-        elif human and ok and human["median_think_words"] and ok["median_think_words"]:
-            lead = "thinks " + (
-                "more before its first call than after results"
-                if human["median_think_words"] > ok["median_think_words"]
-                else "more after results than before its first call"
-            )
+        for after, before, what in (
+            (error, ok, "after a failure as after a success"),
+            (error, human, "after a failure as after a human message"),
+            (ok, human, "after a successful result as after a human message"),
+        ):
+            if after and before and after["median_think_words"] and before["median_think_words"]:
+                ratio = after["median_think_words"] / before["median_think_words"]
+                if ratio > 1.05:
+                    lead = f"thinks {ratio:.1f}x as much {what}"
+                elif ratio < 0.95:
+                    lead = f"thinks {ratio:.1f}x as much (less) {what}"
+                else:
+                    lead = f"thinks about as much {what}"
+                break
         lead = f"{config}: the agent {lead}" if lead else config
         sentences.append(f"{lead} (median {', '.join(parts)}).")
     return sentences
@@ -193,6 +193,9 @@ def find_completion(rows, configs) -> list[str]:
         overall = sum(
             r["conversations"] - r["answered"] - r["answered_after_unresolved_error"] for r in found
         ) / sum(r["conversations"] for r in found)
+        if not worst["incomplete_rate"]:
+            sentences.append(f"{config}: every category completes all its conversations.")
+            continue
         sentences.append(
             f"{config}: {worst['category'] or '(no category)'} fails to complete most often: "
             f"{_pct(worst['incomplete_rate'])} of its {_num(worst['conversations'])} "
