@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tracehouse.commands.common import add_quiet_argument
 from tracehouse.errors import UserError
-from tracehouse.progress import say
+from tracehouse.progress import progress_bar, say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="kimi,glm-5.1",
         help="comma-separated configs to write (default: kimi,glm-5.1)",
     )
+    parser.add_argument(
+        "--duplicate-ids",
+        type=int,
+        default=0,
+        metavar="K",
+        help="rows per config that reuse an earlier row's id (for ingest tests; default: 0)",
+    )
     add_quiet_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -39,10 +46,20 @@ def run(args: argparse.Namespace) -> int:
     if args.conversations < 1:
         raise UserError("--conversations must be at least 1")
     configs = tuple(name.strip() for name in args.configs.split(",") if name.strip())
+    bar = progress_bar(args.conversations * len(configs), "generate", "rows", args.quiet)
     try:
-        truth = generate_dataset(args.out_dir, args.conversations, seed=args.seed, configs=configs)
+        truth = generate_dataset(
+            args.out_dir,
+            args.conversations,
+            seed=args.seed,
+            configs=configs,
+            duplicate_ids=args.duplicate_ids,
+            progress=bar.update,
+        )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    finally:
+        bar.close()
     total = truth["total"]
     say(
         f"wrote {total['conversations']} conversations, {total['messages']} messages and "
