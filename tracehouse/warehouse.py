@@ -13,7 +13,7 @@ from tracehouse.errors import UserError
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DB_ENV = "TRACEHOUSE_DB"
 MEMORY_ENV = "TRACEHOUSE_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "3GB"
+DEFAULT_MEMORY_LIMIT = "2GB"  # DuckDB buffer pool; Python and dbt add ~0.3-1 GB
 
 
 class WarehouseError(UserError):
