@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine(),
+        "code": code_state(),
         "excluded_from_builds": args.exclude,
         "scales": dict(previous.get("scales", {})) if previous else {},
     }
@@ -444,6 +446,21 @@ def raw_loads(db: Path, config: str) -> dict[str, Any]:
         con.close()
     keys = ("conversations", "messages", "message_bytes", "internal_s")
     return dict(zip(keys, row, strict=True)) if row else {}
+
+
+def code_state() -> dict[str, Any]:
+    """The commit measured and the files that differed from it when the run started.
+
+    The tree is shared with engineers editing the models: a benchmark of uncommitted work in
+    progress must say so, or its figures are quoted for code that never existed."""
+
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    paths = ("dbt_project", "ingest", "reports", "tracehouse", "dbt_project.yml", "profiles.yml")
+    dirty = git("status", "--porcelain", "--", *paths).splitlines()
+    return {"commit": git("rev-parse", "HEAD"), "dirty": dirty}
 
 
 def machine() -> dict[str, Any]:

@@ -188,6 +188,14 @@ def table(results: Mapping[str, Any]) -> str:
         f"memory_limit {box['memory_limit']}).",
         "",
     ]
+    code = results.get("code") or {}
+    if code:
+        dirty = code.get("dirty") or []
+        state = "clean" if not dirty else "; ".join(dirty[:3]) + (" ..." if len(dirty) > 3 else "")
+        lines += [f"Code: {code.get('commit', '?')[:12]} ({state}).", ""]
+    lines += [f"- Note: {note}" for note in results.get("notes", [])]
+    if results.get("notes"):
+        lines.append("")
     for scale, data in sorted(results["scales"].items(), key=lambda item: int(item[0])):
         m, r = data["medians"], data["ratios"]
         lines += [
