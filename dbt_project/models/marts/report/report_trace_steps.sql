@@ -86,12 +86,15 @@ classified as (
         end as result_fields
 
     from steps
+    -- The block kind is folded into the join key rather than written as its own condition:
+    -- a condition on the left side alone in a left join's `on` makes DuckDB 1.5 plan a
+    -- blockwise nested-loop join (quadratic; duckdb/duckdb#13718) instead of a hash join.
     left join calls
         on
-            steps.block_kind = 'tool_call'
-            and steps.conversation_key = calls.conversation_key
+            steps.conversation_key = calls.conversation_key
             and steps.message_index = calls.message_index
-            and steps.block_index = calls.block_index
+            and (case when steps.block_kind = 'tool_call' then steps.block_index end)
+            = calls.block_index
     left join calls_paired
         on
             calls.conversation_key = calls_paired.conversation_key
@@ -99,10 +102,10 @@ classified as (
             and calls.call_index = calls_paired.call_index
     left join responses
         on
-            steps.block_kind = 'tool_response'
-            and steps.conversation_key = responses.conversation_key
+            steps.conversation_key = responses.conversation_key
             and steps.message_index = responses.message_index
-            and steps.block_index = responses.block_index
+            and (case when steps.block_kind = 'tool_response' then steps.block_index end)
+            = responses.block_index
 
 ),
 
