@@ -136,3 +136,21 @@
         rows between unbounded preceding and 1 preceding
     )
 {%- endmacro %}
+
+{#
+  export_json_object for values that are never JSON objects (varchar, JSON arrays, scalars):
+  the same text, but json_merge_patch (slow: it parses and rewrites the whole object, message
+  text included) runs only on rows where a value is null and its key must be left out. Not for
+  JSON-object values: json_merge_patch also drops null members nested inside those.
+#}
+{% macro export_json_object_flat(pairs) -%}
+    {{ return(adapter.dispatch('export_json_object_flat', 'tracehouse')(pairs)) }}
+{%- endmacro %}
+
+{% macro duckdb__export_json_object_flat(pairs) -%}
+    case
+        when {% for key, expression in pairs %}({{ expression }}) is not null{% if not loop.last %} and {% endif %}{% endfor %}
+            then {{ tracehouse.export_json_object(pairs, keep_nulls=true) }}
+        else {{ tracehouse.export_json_object(pairs) }}
+    end
+{%- endmacro %}

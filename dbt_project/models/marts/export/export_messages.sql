@@ -336,7 +336,7 @@ tool_messages as (
             'response_index'
         ) }} as responses_layout,
         {{ tracehouse.export_json_array_agg(
-            tracehouse.export_json_object([
+            tracehouse.export_json_object_flat([
                 ('role', "'tool'"),
                 ('name', 'tool_name'),
                 ('tool_call_id', 'tool_call_id'),
@@ -352,6 +352,20 @@ tool_messages as (
 
 ---------- every message
 
+previous_roles as (
+
+    -- the window sorts only the key, index and role (not the message text)
+    select
+        conversation_key,
+        message_index,
+        lag(message_role) over (
+            partition by conversation_key order by message_index
+        ) as previous_message_role
+
+    from messages
+
+),
+
 joined as (
 
     select
@@ -361,9 +375,7 @@ joined as (
         messages.message_role,
         messages.message_text,
         messages.message_chars,
-        lag(messages.message_role) over (
-            partition by messages.conversation_key order by messages.message_index
-        ) as previous_message_role,
+        previous_roles.previous_message_role,
         think_blocks.reasoning_content,
         case
             when think_blocks.reasoning_content is not null
@@ -384,6 +396,10 @@ joined as (
         tool_messages.tool_messages_json
 
     from messages
+    left join previous_roles
+        on
+            messages.conversation_key = previous_roles.conversation_key
+            and messages.message_index = previous_roles.message_index
     left join think_blocks
         on
             messages.conversation_key = think_blocks.conversation_key
@@ -457,25 +473,25 @@ shaped as (
         *,
         case
             when role is null
-                then {{ tracehouse.export_json_object([
+                then {{ tracehouse.export_json_object_flat([
                     ('role', "coalesce(message_role, 'unknown')"),
                     ('content', 'message_text'),
                 ]) }}
             when not is_representable
-                then {{ tracehouse.export_json_object([('role', 'role'), ('content', 'message_text')]) }}
+                then {{ tracehouse.export_json_object_flat([('role', 'role'), ('content', 'message_text')]) }}
             when role = 'assistant'
-                then {{ tracehouse.export_json_object([
+                then {{ tracehouse.export_json_object_flat([
                     ('role', "'assistant'"),
                     ('content', 'assistant_content'),
                     ('reasoning_content', 'reasoning_content'),
                     ('tool_calls', 'tool_calls_json'),
                 ]) }}
             when role = 'tool' then null
-            else {{ tracehouse.export_json_object([('role', 'role'), ('content', 'message_text')]) }}
+            else {{ tracehouse.export_json_object_flat([('role', 'role'), ('content', 'message_text')]) }}
         end as message_object,
         case
             when role = 'assistant' and is_representable and tool_calls > 0
-                then {{ tracehouse.export_json_object([
+                then {{ tracehouse.export_json_object_flat([
                     ('role', "'assistant'"),
                     ('content', 'assistant_content'),
                     ('reasoning_content', 'reasoning_content'),
@@ -518,22 +534,27 @@ final as (
         cast(weight as integer) as weight,
 
         ---------- what the message becomes in the export (JSON arrays of messages)
+        messages_json,
         case
-            when role = 'tool' and is_representable then tool_messages_json
-            else {{ tracehouse.export_json_parse("'[' || message_object || ']'") }}
-        end as messages_json,
-        case
-            when role = 'tool' and is_representable then tool_messages_json
             when message_object_openai is not null
                 then {{ tracehouse.export_json_parse("'[' || message_object_openai || ']'") }}
-            else {{ tracehouse.export_json_parse("'[' || message_object || ']'") }}
+            else messages_json
         end as messages_openai_json,
         {{ tracehouse.export_json_object([
             ('from', 'message_role'),
             ('value', 'message_text'),
         ], keep_nulls=true) }} as sharegpt_json
 
-    from shaped
+    from (
+        select
+            *,
+            -- parsed once, shared by messages_json and messages_openai_json
+            case
+                when role = 'tool' and is_representable then tool_messages_json
+                else {{ tracehouse.export_json_parse("'[' || message_object || ']'") }}
+            end as messages_json
+        from shaped
+    ) as shaped
 
 )
 
