@@ -34,7 +34,9 @@ per_conversation as (
         sum(message_chars) as conversation_chars,
         {{ tracehouse.export_json_array_concat_agg('messages_json', 'message_index') }} as messages_json,
         {{ tracehouse.export_json_array_concat_agg('messages_openai_json', 'message_index') }} as messages_openai_json,
-        {{ tracehouse.export_json_array_agg('sharegpt_json', 'message_index') }} as conversations_json
+        {{ tracehouse.export_json_array_concat_agg(
+            "'[' || coalesce(cast(sharegpt_json as varchar), 'null') || ']'", 'message_index'
+        ) }} as conversations_json
 
     from export_messages
     group by conversation_key
