@@ -30,3 +30,18 @@
 {% macro default__last_non_null(expression) -%}
     last_value({{ expression }} ignore nulls)
 {%- endmacro %}
+
+{#
+  `with x as {{ materialized_cte() }} (...)`: evaluate a CTE referenced twice only once.
+  Engines without the hint evaluate it as they see fit.
+#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte', 'tracehouse')()) }}
+{%- endmacro %}
+
+{% macro default__materialized_cte() -%}
+{%- endmacro %}
+
+{% macro duckdb__materialized_cte() -%}
+    materialized
+{%- endmacro %}

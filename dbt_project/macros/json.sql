@@ -16,12 +16,20 @@
 {% macro duckdb__json_strict_valid(expression) -%}
     coalesce(
         json_valid({{ expression }})
-        and not regexp_matches(
-            regexp_replace(
-                regexp_replace({{ expression }}, '"(?:[^"\\]|\\.)*"', '""', 'g'),
-                'NaN|Infinity', '', 'g'
-            ),
-            ',[ \t\n\r]*[\]}]|(?i:nan|inf)'
+        and (
+            -- fast path: no trailing comma or bare nan/inf can hide anywhere in the text
+            not regexp_matches(
+                {{ expression }},
+                ',[ \t\n\r]*[\]}]|(?:^|[:\[,])[ \t\n\r]*-?(?i:nan|inf|infinity)[ \t\n\r]*(?:[,\]}]|$)'
+            )
+            -- slow path, rarely taken: the same checks outside string literals
+            or not regexp_matches(
+                regexp_replace(
+                    regexp_replace({{ expression }}, '"(?:[^"\\]|\\.)*"', '""', 'g'),
+                    'NaN|-?Infinity', '', 'g'
+                ),
+                ',[ \t\n\r]*[\]}]|(?i:nan|inf)'
+            )
         ),
         false
     )

@@ -100,10 +100,6 @@ typed as (
                 then {{ tracehouse.json_text('content_json') }}
         end as content_text,
         case
-            when {{ tracehouse.json_kind('output_json') }} = 'string'
-                then {{ tracehouse.json_text('output_json') }}
-        end as output_text,
-        case
             when {{ tracehouse.json_kind('status_json') }} = 'string'
                 then {{ tracehouse.json_text('status_json') }}
         end as status_text
@@ -130,14 +126,27 @@ classified as (
                 then 'success_false'
             when lower(status_text) in ('error', 'failed')
                 then 'status_error'
+            -- the phrase has no character JSON escapes, so it is searched in the (minified)
+            -- JSON text of the string, which is not decoded
             when
-                {{ tracehouse.text_contains('output_text', "'Traceback (most recent call last)'") }}
-                or {{ tracehouse.text_contains('content_text', "'Traceback (most recent call last)'") }}
+                (
+                    {{ tracehouse.json_kind('output_json') }} = 'string'
+                    and {{ tracehouse.text_contains(
+                        tracehouse.json_to_text('output_json'), "'Traceback (most recent call last)'"
+                    ) }}
+                )
+                or (
+                    content_kind = 'string'
+                    and {{ tracehouse.text_contains(
+                        tracehouse.json_to_text('content_json'), "'Traceback (most recent call last)'"
+                    ) }}
+                )
                 then 'traceback'
             when
-                lower(left({{ tracehouse.lstrip_whitespace(
-                    'case when is_valid_json then content_text else response_body end'
-                ) }}, 5)) = 'error'
+                {{ tracehouse.regex_matches(
+                    'case when is_valid_json then content_text else response_body end',
+                    '^' ~ tracehouse.python_whitespace_class() ~ '*(?i:error)'
+                ) }}
                 then 'error_text'
         end as error_kind
 
@@ -147,9 +156,18 @@ classified as (
 
 legacy_dumped as (
 
+    -- the tutorial lower-cases json.dumps of the first block: of the parsed object when the
+    -- body is JSON (minified here: the only difference, ": " against ":", is absorbed by the
+    -- pattern), of the body as a string otherwise (quotes are escaped there, so only `error`
+    -- and `traceback` can match)
     select
         *,
-        lower(case when is_valid_json then response_json_text else response_body end) as legacy_dump
+        case
+            when response_index != 0 then null
+            when is_valid_json
+                then {{ tracehouse.regex_matches('response_json_text', '(?i)error|traceback|"exit_code":1') }}
+            else {{ tracehouse.regex_matches('response_body', '(?i)error|traceback') }}
+        end as legacy_error
 
     from classified
 
@@ -181,13 +199,7 @@ final as (
         is_unclosed,
         case when error_kind is null then 'ok' else 'error' end as status,
         error_kind,
-        case
-            when response_index = 0
-                then
-                    {{ tracehouse.text_contains('legacy_dump', "'error'") }}
-                    or {{ tracehouse.text_contains('legacy_dump', "'\"exit_code\":1'") }}
-                    or {{ tracehouse.text_contains('legacy_dump', "'traceback'") }}
-        end as legacy_error
+        legacy_error
 
     from legacy_dumped
 

@@ -18,7 +18,7 @@ declared as (
         conversation_key,
         case
             when {{ tracehouse.json_strict_valid('tools_json') }}
-                and left({{ tracehouse.strip_whitespace('tools_json') }}, 1) = '['
+                and {{ tracehouse.regex_matches('tools_json', '^' ~ tracehouse.python_whitespace_class() ~ '*\\[') }}
                 then {{ tracehouse.json_array_elements('tools_json') }}
         end as tool_elements
 
