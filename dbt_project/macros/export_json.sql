@@ -54,9 +54,7 @@
 {% macro duckdb__export_json_array_concat_agg(expression, order_by) -%}
     cast(
         '[' || coalesce(string_agg(
-            nullif(list_transform(
-                [cast({{ expression }} as varchar)], array_text -> substring(array_text, 2, length(array_text) - 2)
-            )[1], ''),
+            nullif((cast({{ expression }} as varchar))[2:-2], ''),
             ',' order by {{ order_by }}
         ), '') || ']'
         as json
