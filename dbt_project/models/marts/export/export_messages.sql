@@ -362,7 +362,9 @@ previous_roles as (
             partition by conversation_key order by message_index
         ) as previous_message_role
 
-    from messages
+    -- read from the view, not the `messages` CTE, so that the CTE is not materialized with
+    -- its text for a second reader
+    from {{ ref('stg_hermes__messages') }}
 
 ),
 
