@@ -87,3 +87,16 @@
 {% macro duckdb__regex_matches(expression, pattern) -%}
     regexp_matches({{ expression }}, '{{ pattern }}')
 {%- endmacro %}
+
+{# Length in bytes of the UTF-8 text (cheaper than characters; exact for ASCII needles). #}
+{% macro byte_length(expression) -%}
+    {{ return(adapter.dispatch('byte_length', 'tracehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__byte_length(expression) -%}
+    octet_length({{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__byte_length(expression) -%}
+    strlen({{ expression }})
+{%- endmacro %}

@@ -1,6 +1,7 @@
--- Reconciliation: the parse loses nothing. Each block's opening tag (when it has one), body
--- and closing tag (when it has one), concatenated in block order, rebuild each message
--- byte-exact. Returns the messages that do not.
+-- Reconciliation: tokenizing and parsing lose nothing. Each block's opening tag (when it has
+-- one), body and closing tag (when it has one), concatenated in block order, rebuild every
+-- message byte-exact. (Blocks are built from the lexer's tag segments, so this also checks
+-- the lexer.) Returns the messages that do not.
 
 with
 
@@ -22,6 +23,7 @@ block_texts as (
         conversation_key,
         message_index,
         block_index,
+        count(*) over (partition by conversation_key, message_index) as message_blocks,
         case when has_opening_tag then '<' || block_kind || '>' else '' end
         || block_body
         || case when has_closing_tag then '</' || block_kind || '>' else '' end as block_text
@@ -32,12 +34,24 @@ block_texts as (
 
 rebuilt as (
 
+    -- a message of one block is that block; only the others need an ordered concatenation
+    select
+        conversation_key,
+        message_index,
+        block_text as rebuilt_text
+
+    from block_texts
+    where message_blocks = 1
+
+    union all
+
     select
         conversation_key,
         message_index,
         {{ tracehouse.string_agg_ordered('block_text', 'block_index') }} as rebuilt_text
 
     from block_texts
+    where message_blocks > 1
     group by conversation_key, message_index
 
 )

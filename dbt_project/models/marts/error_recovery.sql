@@ -17,7 +17,7 @@ tool_calls as (
 
 ),
 
-calling_turns as (
+turns_with_calls as (
 
     select distinct
         conversation_key,
@@ -27,37 +27,40 @@ calling_turns as (
 
 ),
 
-failed_calls as (
+calling_turns as (
 
+    -- every assistant turn that calls tools, with the next one of its conversation
     select
         conversation_key,
-        config,
         message_index,
-        call_index,
-        coalesce(tool_name, '(unnamed)') as tool_name,
-        tool_name as raw_tool_name,
-        cast(arguments as varchar) as arguments_text,
-        error_kind
+        lead(message_index) over (
+            partition by conversation_key
+            order by message_index
+        ) as next_message_index
 
-    from tool_calls
-    where status = 'error'
+    from turns_with_calls
 
 ),
 
-next_turns as (
+failed_calls as (
 
     select
-        failed_calls.conversation_key,
-        failed_calls.message_index,
-        failed_calls.call_index,
-        min(calling_turns.message_index) as next_message_index
+        tool_calls.conversation_key,
+        tool_calls.config,
+        tool_calls.message_index,
+        tool_calls.call_index,
+        coalesce(tool_calls.tool_name, '(unnamed)') as tool_name,
+        tool_calls.tool_name as raw_tool_name,
+        cast(tool_calls.arguments as varchar) as arguments_text,
+        tool_calls.error_kind,
+        calling_turns.next_message_index
 
-    from failed_calls
+    from tool_calls
     inner join calling_turns
         on
-            failed_calls.conversation_key = calling_turns.conversation_key
-            and calling_turns.message_index > failed_calls.message_index
-    group by failed_calls.conversation_key, failed_calls.message_index, failed_calls.call_index
+            tool_calls.conversation_key = calling_turns.conversation_key
+            and tool_calls.message_index = calling_turns.message_index
+    where tool_calls.status = 'error'
 
 ),
 
@@ -67,7 +70,6 @@ compared as (
         failed_calls.conversation_key,
         failed_calls.message_index,
         failed_calls.call_index,
-        next_turns.next_message_index,
         coalesce(bool_or(
             next_calls.tool_name = failed_calls.raw_tool_name
             and cast(next_calls.arguments as varchar) = failed_calls.arguments_text
@@ -75,20 +77,14 @@ compared as (
         coalesce(bool_or(next_calls.tool_name = failed_calls.raw_tool_name), false) as has_same_tool
 
     from failed_calls
-    left join next_turns
-        on
-            failed_calls.conversation_key = next_turns.conversation_key
-            and failed_calls.message_index = next_turns.message_index
-            and failed_calls.call_index = next_turns.call_index
     left join tool_calls as next_calls
         on
-            next_turns.conversation_key = next_calls.conversation_key
-            and next_turns.next_message_index = next_calls.message_index
+            failed_calls.conversation_key = next_calls.conversation_key
+            and failed_calls.next_message_index = next_calls.message_index
     group by
         failed_calls.conversation_key,
         failed_calls.message_index,
-        failed_calls.call_index,
-        next_turns.next_message_index
+        failed_calls.call_index
 
 ),
 
@@ -99,7 +95,7 @@ classified as (
         failed_calls.tool_name,
         failed_calls.error_kind,
         case
-            when compared.next_message_index is null then 'no_further_call'
+            when failed_calls.next_message_index is null then 'no_further_call'
             when compared.has_identical_call then 'repeated'
             when compared.has_same_tool then 'changed_arguments'
             else 'changed_tool'

@@ -1,0 +1,90 @@
+-- Reconciliation, counted without the parse: the tool calls of each assistant message equal
+-- its `<tool_call>` openings, and the responses of each tool message equal its
+-- `<tool_response>` openings (every block is parsed, not only the first). Openings are
+-- counted by plain string replacement (byte lengths: the tags are ASCII). Returns the
+-- messages where they differ.
+
+with
+
+messages as (
+
+    select * from {{ ref('stg_hermes__messages') }}
+
+),
+
+tool_calls as (
+
+    select * from {{ ref('fct_tool_calls') }}
+
+),
+
+tool_responses as (
+
+    select * from {{ ref('fct_tool_responses') }}
+
+),
+
+tagged as (
+
+    select
+        conversation_key,
+        message_index,
+        message_role,
+        message_text,
+        case message_role when 'gpt' then '<tool_call>' else '<tool_response>' end as opening_tag
+
+    from messages
+    where message_role in ('gpt', 'tool')
+
+),
+
+counted as (
+
+    select
+        conversation_key,
+        message_index,
+        message_role,
+        (
+            {{ tracehouse.byte_length('message_text') }}
+            - {{ tracehouse.byte_length("replace(message_text, opening_tag, '')") }}
+        ) / {{ tracehouse.byte_length('opening_tag') }} as tag_openings
+
+    from tagged
+
+),
+
+parsed as (
+
+    select
+        conversation_key,
+        message_index,
+        count(*) as parsed_blocks
+
+    from tool_calls
+    group by conversation_key, message_index
+
+    union all
+
+    select
+        conversation_key,
+        message_index,
+        count(*) as parsed_blocks
+
+    from tool_responses
+    group by conversation_key, message_index
+
+)
+
+select
+    coalesce(counted.conversation_key, parsed.conversation_key) as conversation_key,
+    coalesce(counted.message_index, parsed.message_index) as message_index,
+    counted.message_role,
+    counted.tag_openings,
+    parsed.parsed_blocks
+
+from counted
+full outer join parsed
+    on
+        counted.conversation_key = parsed.conversation_key
+        and counted.message_index = parsed.message_index
+where coalesce(counted.tag_openings, 0) != coalesce(parsed.parsed_blocks, 0)
