@@ -53,7 +53,8 @@ def terminal_args(rng: random.Random, scale: float) -> Args:
     command = rng.choice(COMMANDS)[0]
     args: Args = {"command": command}
     if rng.random() < 0.3:
-        args["timeout"] = rng.choice((30, 60, 120, 300))
+        # None: agents do send explicit nulls ("timeout": null), which exports must keep.
+        args["timeout"] = rng.choice((30, 60, 120, 300, None))
     return args
 
 

@@ -182,6 +182,8 @@ turn_calls as (
             'chr(10)',
             'call_index'
         ) }} as calls_layout,
+        -- keep_nulls: json_merge_patch would also drop null members inside the arguments
+        -- ("timeout": null), which calls_layout keeps, so the lossless check could not see it.
         {{ tracehouse.export_json_array_agg(
             tracehouse.export_json_object([
                 ('type', "'function'"),
@@ -190,8 +192,8 @@ turn_calls as (
                     ('arguments', tracehouse.export_json_parse(
                         'case when is_call_exportable then arguments_text end'
                     )),
-                ])),
-            ]),
+                ], keep_nulls=true)),
+            ], keep_nulls=true),
             'call_index'
         ) }} as tool_calls_json,
         {{ tracehouse.export_json_array_agg(
@@ -200,8 +202,8 @@ turn_calls as (
                 ('function', tracehouse.export_json_object([
                     ('name', 'tool_name'),
                     ('arguments', 'arguments_text'),
-                ])),
-            ]),
+                ], keep_nulls=true)),
+            ], keep_nulls=true),
             'call_index'
         ) }} as tool_calls_openai_json
 
