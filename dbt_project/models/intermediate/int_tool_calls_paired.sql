@@ -32,13 +32,11 @@ calls_ranked as (
         call_index,
         tool_name,
         message_index + 1 as response_message_index,
-        case
-            when tool_name is not null
-                then row_number() over (
-                    partition by conversation_key, message_index, tool_name
-                    order by call_index
-                )
-        end as name_rank
+        -- calls without a name get a rank too, but never match by name (null != null)
+        row_number() over (
+            partition by conversation_key, message_index, tool_name
+            order by call_index
+        ) as name_rank
 
     from calls
 
@@ -51,13 +49,10 @@ responses_ranked as (
         message_index,
         response_index,
         tool_name,
-        case
-            when tool_name is not null
-                then row_number() over (
-                    partition by conversation_key, message_index, tool_name
-                    order by response_index
-                )
-        end as name_rank
+        row_number() over (
+            partition by conversation_key, message_index, tool_name
+            order by response_index
+        ) as name_rank
 
     from responses
 

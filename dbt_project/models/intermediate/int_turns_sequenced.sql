@@ -94,13 +94,10 @@ sequenced as (
         lag(failed_tool_responses) over (
             partition by conversation_key order by message_index
         ) as previous_failed_tool_responses,
-        case
-            when message_role = 'gpt'
-                then row_number() over (
-                    partition by conversation_key, message_role = 'gpt'
-                    order by message_index
-                ) - 1
-        end as assistant_turn_index,
+        row_number() over (
+            partition by conversation_key, message_role = 'gpt'
+            order by message_index
+        ) - 1 as role_turn_index,
         message_index = max(message_index) over (
             partition by conversation_key
         ) as is_last_message
@@ -122,7 +119,7 @@ final as (
         is_iteration_limit_notice,
         is_assistant_answer,
         is_last_message,
-        cast(assistant_turn_index as integer) as assistant_turn_index,
+        cast(case when message_role = 'gpt' then role_turn_index end as integer) as assistant_turn_index,
         previous_message_role,
         case
             when previous_message_role = 'human' then 'human'

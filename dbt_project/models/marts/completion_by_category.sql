@@ -43,7 +43,7 @@ aggregated as (
         sum(failed_tool_calls) as failed_tool_calls
 
     from labelled
-    group by grouping sets ((config), (config, category), (config, category, subcategory))
+    group by config, rollup(category, subcategory)
 
 ),
 

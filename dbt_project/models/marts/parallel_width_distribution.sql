@@ -35,12 +35,9 @@ final as (
             assistant_turns * 1.0 / sum(assistant_turns) over (partition by config) as double
         ) as share_of_turns,
         cast(
-            case
-                when parallel_width > 0
-                    then assistant_turns * 1.0 / sum(
-                        case when parallel_width > 0 then assistant_turns else 0 end
-                    ) over (partition by config)
-            end as double
+            case when parallel_width > 0 then assistant_turns end * 1.0
+            / sum(case when parallel_width > 0 then assistant_turns end) over (partition by config)
+            as double
         ) as share_of_calling_turns
 
     from aggregated

@@ -40,12 +40,7 @@ aggregated as (
         avg(think_chars) as avg_think_chars
 
     from labelled
-    group by grouping sets (
-        (config),
-        (config, preceded_by),
-        (config, turn_action),
-        (config, preceded_by, turn_action)
-    )
+    group by config, cube(preceded_by, turn_action)
 
 ),
 

@@ -66,7 +66,7 @@ per_turn as (
         max(think_words) as max_think_words_per_turn
 
     from turns_labelled
-    group by grouping sets ((config), (config, category), (config, category, subcategory))
+    group by config, rollup(category, subcategory)
 
 ),
 
@@ -82,7 +82,7 @@ per_conversation as (
         {{ tracehouse.quantile('think_words', 0.9) }} as p90_think_words_per_conversation
 
     from conversations_labelled
-    group by grouping sets ((config), (config, category), (config, category, subcategory))
+    group by config, rollup(category, subcategory)
 
 ),
 

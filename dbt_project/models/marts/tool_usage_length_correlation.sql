@@ -36,7 +36,7 @@ aggregated as (
         regr_slope(tool_calls, messages) as tool_calls_per_message
 
     from labelled
-    group by grouping sets ((config), (config, category))
+    group by config, rollup(category)
 
 ),
 

@@ -41,7 +41,10 @@ extracted as (
     select
         conversation_key,
         tool_index,
-        {{ tracehouse.json_extract_paths('tool_element', ['$.type', '$.function.name', '$.function.description', '$.function.parameters']) }} as tool_fields
+        {{ tracehouse.json_extract_paths(
+            'tool_element',
+            ['$.type', '$.function.name', '$.function.description', '$.function.parameters'],
+        ) }} as tool_fields
 
     from exploded
 
