@@ -14,25 +14,23 @@
 {%- endmacro %}
 
 {% macro duckdb__json_strict_valid(expression) -%}
-    coalesce(
-        json_valid({{ expression }})
-        and (
-            -- fast path: no trailing comma or bare nan/inf can hide anywhere in the text
-            not regexp_matches(
-                {{ expression }},
-                ',[ \t\n\r]*[\]}]|(?:^|[:\[,])[ \t\n\r]*-?(?i:nan|inf|infinity)[ \t\n\r]*(?:[,\]}]|$)'
-            )
-            -- slow path, rarely taken: the same checks outside string literals
-            or not regexp_matches(
-                regexp_replace(
-                    regexp_replace({{ expression }}, '"(?:[^"\\]|\\.)*"', '""', 'g'),
-                    'NaN|-?Infinity', '', 'g'
-                ),
-                ',[ \t\n\r]*[\]}]|(?i:nan|inf)'
-            )
-        ),
-        false
-    )
+    case
+        when {{ expression }} is null or not json_valid({{ expression }}) then false
+        -- fast path: no trailing comma or bare nan/inf can hide anywhere in the text
+        when not regexp_matches(
+            {{ expression }},
+            ',[ \t\n\r]*[\]}]|(?:^|[:\[,])[ \t\n\r]*-?(?i:nan|inf|infinity)[ \t\n\r]*(?:[,\]}]|$)'
+        ) then true
+        -- slow path (a CASE branch, so only evaluated when taken): the same checks outside
+        -- string literals
+        else not regexp_matches(
+            regexp_replace(
+                regexp_replace({{ expression }}, '"(?:[^"\\]|\\.)*"', '""', 'g'),
+                'NaN|-?Infinity', '', 'g'
+            ),
+            ',[ \t\n\r]*[\]}]|(?i:nan|inf)'
+        )
+    end
 {%- endmacro %}
 
 {#

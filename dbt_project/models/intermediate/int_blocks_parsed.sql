@@ -19,9 +19,9 @@
   Performance (kimi: 840k segments, 450 MB of text): the windows run on slim atoms (an
   integer message id, positions and the tag, never the text), and a block's body is fetched
   afterwards by joining its one text segment back. Only blocks that hold a tag as content
-  (a literal `</tool_call>` in an argument, a stray `</think>`, the system prompt's example)
-  have several pieces and need an ordered concatenation. Messages without any tag skip the
-  windows: they are one text block.
+  (a literal `</tool_call>` in an argument, a stray `</think>`) have several pieces and need an
+  ordered concatenation. Messages without any tag, and messages of other roles (whose tags
+  are all text), skip the windows: they are one text block.
 #}
 
 with
@@ -32,21 +32,36 @@ segments as {{ tracehouse.materialized_cte() }} (
 
 ),
 
----------- messages without tags: one block, no parse
+---------- messages where no tag means anything: one text block, no parse
 
-untagged_messages as (
+message_shapes as {{ tracehouse.materialized_cte() }} (
 
     select
         conversation_key,
-        message_index
+        message_index,
+        count(*) as segments,
+        count(*) > 1 and coalesce(min(message_role), '') in ('gpt', 'tool') as needs_parse
 
     from segments
     group by conversation_key, message_index
-    having count(*) = 1
 
 ),
 
-untagged_blocks as (
+untagged_messages as (
+
+    -- messages without tags, and messages of roles whose tags are all text
+    -- (the system prompt's literal `<tool_call>` example, a human quoting a tag)
+    select
+        conversation_key,
+        message_index,
+        segments
+
+    from message_shapes
+    where not needs_parse
+
+),
+
+single_segment_blocks as (
 
     select
         segments.conversation_key,
@@ -63,11 +78,36 @@ untagged_blocks as (
         on
             segments.conversation_key = untagged_messages.conversation_key
             and segments.message_index = untagged_messages.message_index
-    where segments.segment_text != ''
+    where untagged_messages.segments = 1 and segments.segment_text != ''
 
 ),
 
----------- messages with tags: slim atoms, keyed by an integer message id
+inactive_tag_blocks as (
+
+    select
+        segments.conversation_key,
+        segments.message_index,
+        0 as block_index,
+        min(segments.message_role) as message_role,
+        'text' as block_kind,
+        {{ tracehouse.string_agg_ordered(
+            "coalesce(segments.segment_tag, '') || segments.segment_text",
+            'segments.segment_index'
+        ) }} as block_body,
+        false as has_opening_tag,
+        false as has_closing_tag
+
+    from segments
+    inner join untagged_messages
+        on
+            segments.conversation_key = untagged_messages.conversation_key
+            and segments.message_index = untagged_messages.message_index
+    where untagged_messages.segments > 1
+    group by segments.conversation_key, segments.message_index
+
+),
+
+---------- gpt and tool messages with tags: slim atoms, keyed by an integer message id
 
 tagged_messages as {{ tracehouse.materialized_cte() }} (
 
@@ -76,9 +116,8 @@ tagged_messages as {{ tracehouse.materialized_cte() }} (
         message_index,
         row_number() over () as message_id
 
-    from segments
-    group by conversation_key, message_index
-    having count(*) > 1
+    from message_shapes
+    where needs_parse
 
 ),
 
@@ -407,7 +446,9 @@ multi_piece_blocks as (
 
 blocks as (
 
-    select * from untagged_blocks
+    select * from single_segment_blocks
+    union all
+    select * from inactive_tag_blocks
     union all
     select * from single_piece_blocks
     union all
