@@ -123,7 +123,9 @@ calls_checked as (
         calls_parsed.call_body,
         calls_parsed.is_malformed,
         calls_paired.status,
-        '{"name": ' || {{ tracehouse.json_to_text('calls_parsed.call_fields_name') }} || ', "arguments": ' as call_prefix,
+        '{"name": '
+        || {{ tracehouse.json_to_text('calls_parsed.call_fields_name') }}
+        || ', "arguments": ' as call_prefix,
         case
             when not calls_parsed.is_malformed and calls_parsed.is_json_object
                 then
@@ -214,6 +216,19 @@ turn_calls as (
 
 ---------- tool messages: one structured message per response block
 
+response_blocks as (
+
+    select
+        conversation_key,
+        message_index,
+        block_index,
+        {{ tracehouse.strip_whitespace('block_body') }} as response_body
+
+    from blocks
+    where block_kind = 'tool_response'
+
+),
+
 responses_checked as (
 
     select
@@ -227,15 +242,7 @@ responses_checked as (
         response_blocks.response_body
 
     from responses
-    inner join (
-        select
-            conversation_key,
-            message_index,
-            block_index,
-            {{ tracehouse.strip_whitespace('block_body') }} as response_body
-        from blocks
-        where block_kind = 'tool_response'
-    ) as response_blocks
+    inner join response_blocks
         on
             responses.conversation_key = response_blocks.conversation_key
             and responses.message_index = response_blocks.message_index

@@ -82,7 +82,9 @@ classified as (
         {{ tracehouse.strip_whitespace('steps.block_body') }} as step_text,
         case
             when steps.block_kind = 'tool_response' and responses.is_valid_json
-                then {{ tracehouse.json_extract_paths('steps.block_body', ['$.content.error', '$.content.output', '$.content']) }}
+                then {{ tracehouse.json_extract_paths(
+                    'steps.block_body', ['$.content.error', '$.content.output', '$.content']
+                ) }}
         end as result_fields
 
     from steps
