@@ -332,7 +332,7 @@ def _string_column(batch, name, n_rows, plan: SchemaPlan, rows, ids, issues) -> 
     if name in plan.missing_columns:
         return pa.nulls(n_rows, pa.string())
     values = _as_string(_combine(batch.column(name)))
-    return _valid_utf8(values, name, rows, ids if ids is not None else None, None, issues)
+    return _valid_utf8(values, name, rows, ids, None, issues)
 
 
 def _extra_columns(batch: pa.Table, names: tuple[str, ...]) -> pa.Array:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -13,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.explode import SliceMeta
+from ingest.explode import SliceMeta, explode_batch
 from ingest.land import replace_slice
 from tests.conftest import MESSAGE_TYPE, hermes_table, tracehouse, write_hub_layout
 from tracehouse.commands.ingest import ingest_source
@@ -130,11 +131,9 @@ def test_a_failing_ingest_leaves_the_warehouse_as_it_was(generated_dir, tmp_path
     from ingest.pipeline import prepare_slices
 
     ((loaded, plan),) = prepare_slices(str(generated_dir), ["kimi"], "train")
+    meta = SliceMeta(loaded.source, "kimi", "train", "failing-load", datetime.now())
 
     def batches_then_failure():
-        from ingest.explode import explode_batch
-
-        meta = SliceMeta(loaded.source, "kimi", "train", "failing-load", _now())
         first_row = 0
         for batch in loaded.batches(10):
             yield explode_batch(batch, plan, meta, first_row)
@@ -145,7 +144,6 @@ def test_a_failing_ingest_leaves_the_warehouse_as_it_was(generated_dir, tmp_path
     con = duckdb.connect(str(db))
     try:
         with pytest.raises(OSError, match="disk went away"):
-            meta = SliceMeta(loaded.source, "kimi", "train", "failing-load", _now())
             replace_slice(con, meta, batches_then_failure(), plan.slice_issues())
     finally:
         con.close()
@@ -375,12 +373,6 @@ def test_sql_prints_results_from_a_read_only_connection(tmp_path):
     assert [json.loads(line) for line in as_json.stdout.splitlines()] == [{"value": "hi"}]
     write = tracehouse("sql", "delete from raw.messages", "--db", str(db), check=False)
     assert write.returncode == 1 and "read-only" in write.stderr.lower()
-
-
-def _now():
-    from datetime import datetime
-
-    return datetime.now()
 
 
 def test_a_local_dataset_rewritten_in_place_is_read_afresh(tmp_path):
