@@ -191,6 +191,15 @@ def test_weights_zero_exactly_on_turns_with_a_failed_or_malformed_call(warehouse
     ).fetchone()[0]
     con.close()
     assert sum(m["weight"] == 0 for m in assistant) == zero
+    # the weight is added to the assistant messages and nothing else changes
+    plain = read_jsonl(
+        export(warehouse, ExportOptions(format="messages", out=tmp_path / "p.jsonl")).files["all"]
+    )
+    weighted = read_jsonl(result.files["all"])
+    for row in weighted:
+        for message in row["messages"]:
+            message.pop("weight", None)
+    assert weighted == plain
     rows = read_jsonl(
         export(
             warehouse,
@@ -242,7 +251,16 @@ def test_max_chars_bounds_every_example(warehouse, tmp_path):
     )
     rows = read_jsonl(result.files["all"])
     assert rows and all(len(r["prompt"]) + len(r["response"]) <= 20_000 for r in rows)
-    assert result.manifest["counts"]["excluded_by_filter"]["max_chars"] > 0
+    # the manifest counts by length without rendering prompts; count from the rendered text
+    everything = read_jsonl(
+        export(warehouse, ExportOptions(format="prompt-response", out=tmp_path / "a.jsonl")).files[
+            "all"
+        ]
+    )
+    longer = sum(len(r["prompt"]) + len(r["response"]) > 20_000 for r in everything)
+    assert longer > 0
+    assert result.manifest["counts"]["excluded_by_filter"]["max_chars"] == longer
+    assert result.manifest["counts"]["rows_written"] == len(rows) == len(everything) - longer
 
 
 def test_validation_split_is_stable_and_grouped_by_conversation_id(warehouse, tmp_path):
@@ -341,3 +359,29 @@ def test_missing_export_marts_say_run_build(tmp_path):
     duckdb.connect(str(db)).close()
     with pytest.raises(UserError, match="run `tracehouse build"):
         export(db, ExportOptions(format="messages", out=tmp_path / "o.jsonl"))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"format": "messages", "weights": True, "val_fraction": 0.2},
+        {"format": "messages", "openai": True, "exclude_malformed": True},
+        {"format": "sharegpt", "weights": True, "val_fraction": 0.2},
+        {"format": "prompt-response", "special_tokens": True, "weights": True, "max_chars": 30_000},
+    ],
+)
+def test_batches_do_not_change_the_output(warehouse, tmp_path, monkeypatch, options):
+    """The writer assembles examples a batch of conversations at a time (bounded memory);
+    one conversation per batch writes the same bytes as one batch of all."""
+    import tracehouse.export as writer
+
+    few = export(warehouse, ExportOptions(out=tmp_path / "few.jsonl", **options))
+    monkeypatch.setattr(writer, "BATCH_TEXT_CHARS", 1)
+    many = export(warehouse, ExportOptions(out=tmp_path / "many.jsonl", **options))
+    assert few.files.keys() == many.files.keys()
+    for part in few.files:
+        assert few.files[part].read_bytes() == many.files[part].read_bytes()
+        assert few.manifest["files"][part]["sha256"] == many.manifest["files"][part]["sha256"]
+    assert few.manifest["counts"] == many.manifest["counts"]
+    assert few.manifest["counts"]["rows_written"] > 1
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob("*.part"))

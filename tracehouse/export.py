@@ -1,8 +1,9 @@
 """The export writer: training data from the export marts, written by DuckDB's COPY.
 
-The examples are built by dbt (dbt_project/models/marts/export); this module only selects
-them with the user's filters (bound as parameters, never formatted into SQL), writes JSONL
-with `COPY ... (FORMAT json)`, and writes a manifest beside the output. It also holds
+The pieces of every example are built by dbt (dbt_project/models/marts/export); this module
+selects them with the user's filters (bound as parameters, never formatted into SQL), joins
+each conversation's messages into its example a bounded batch of conversations at a time,
+writes JSONL with `COPY ... (FORMAT json)`, and writes a manifest beside the output. It also holds
 `messages_to_sharegpt`, the inverse of the `messages` format, which the round-trip test uses.
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tracehouse.errors import UserError
+from tracehouse.progress import progress_bar
 from tracehouse.warehouse import connect
 
 FORMATS = ("messages", "sharegpt", "prompt-response")
@@ -212,45 +215,135 @@ def _named_filters(options: ExportOptions, a: str) -> list[tuple[str, str, list]
     return filters
 
 
-def _select_sql(options: ExportOptions) -> tuple[str, str]:
-    """(the SELECT of one example row, the table it reads) for the format and options."""
+CONVERSATIONS = "marts.export_conversations"
+# The rows of export_prompt_response without their prompts, for the manifest's counts: DuckDB
+# keeps the prompts' window in a query of the view that does not read them, and rendering
+# every prompt at once does not fit in memory on kimi-sized data. Same grain (gpt messages),
+# same filter columns, and example_chars as the view computes it.
+PROMPT_RESPONSE_TURNS = """(
+    select c.*, m.message_index, m.prompt_chars + m.message_chars as example_chars
+    from marts.export_messages m
+    inner join marts.export_conversations c on m.conversation_key = c.conversation_key
+    where m.message_role = 'gpt'
+)"""
+
+# Message text per batch of conversations the writer assembles in one query. Each batch's
+# ordered aggregate holds the batch in memory, so memory stays bounded whatever the size of
+# the export (one aggregate over a whole kimi-sized export ran out of memory at 6 GB).
+BATCH_TEXT_CHARS = 64_000_000
+
+
+def _batch_sql(options: ExportOptions, where_sql: str, split_sql: str) -> str:
+    """The query of one batch's examples, in key order.
+
+    Its parameters: the batch's first and last conversation key, the filters' and the split's
+    parameters, then (messages and sharegpt) the batch's keys again; see _batch_params.
+    """
+    if options.format == "prompt-response":
+        response = "c.response_special_tokens" if options.special_tokens else "c.response"
+        weight = ", c.weight" if options.weights else ""
+        return (
+            "select c.conversation_id as id, c.config, c.category, c.message_index, "
+            f"c.prompt as prompt, {response} as response{weight} "
+            "from marts.export_prompt_response c "
+            f"where c.conversation_key between ? and ? and ({where_sql}) and ({split_sql}) "
+            "order by c.conversation_key, c.message_index"
+        )
     if options.format == "messages":
-        column = "messages_openai_json" if options.openai else "messages_json"
-        messages = f"c.{column}"
-        if options.weights:
-            # An assistant message is one element: add its weight; other messages as they are.
-            messages = (
-                "(select to_json(flatten(list(cast(case when m.weight is null then m."
-                f"{column} else '[' || json_merge_patch(m.{column}->0, "
-                "json_object('weight', m.weight)) || ']' end as json[]) order by m.message_index)))"
-                " from marts.export_messages m where m.conversation_key = c.conversation_key)"
-            )
-        select = (
-            f"select c.conversation_id as id, c.config, c.category, {messages} as messages, "
-            "c.tools_json as tools"
+        # export_messages holds each message's entries as a minified JSON array; the
+        # conversation's array is their elements joined in message order. An assistant
+        # message is one entry (an object): its weight goes in before the closing brace.
+        entries = "cast(m.{} as varchar)".format(
+            "messages_openai_json" if options.openai else "messages_json"
         )
-        return select, "marts.export_conversations"
-    if options.format == "sharegpt":
-        conversations = "c.conversations_json"
+        element = f"{entries}[2:-2]"
         if options.weights:
-            conversations = (
-                "(select to_json(list(case when m.weight is null then m.sharegpt_json"
-                " else json_merge_patch(m.sharegpt_json, json_object('weight', m.weight)) end"
-                " order by m.message_index)) from marts.export_messages m"
-                " where m.conversation_key = c.conversation_key)"
+            element = (
+                f"case when m.weight is null then {entries}[2:-2] "
+                f"else {entries}[2:-3] || ',\"weight\":' || m.weight || '}}' end"
             )
-        select = (
-            "select c.conversation_id as id, c.config, c.category, c.subcategory, c.task, "
-            f"{conversations} as conversations, c.tools_json as tools"
+        columns = "c.conversation_id as id, c.config, c.category"
+        name = "messages"
+    else:
+        entry = "coalesce(cast(m.sharegpt_json as varchar), 'null')"
+        element = entry
+        if options.weights:
+            element = (
+                f"case when m.weight is null then {entry} "
+                f"else {entry}[1:-2] || ',\"weight\":' || m.weight || '}}' end"
+            )
+        columns = "c.conversation_id as id, c.config, c.category, c.subcategory, c.task"
+        name = "conversations"
+    return f"""
+        with selected as (
+            select * from marts.export_conversations c
+            where c.conversation_key between ? and ? and ({where_sql}) and ({split_sql})
+        ),
+        examples as (
+            select
+                m.conversation_key,
+                '[' || coalesce(
+                    string_agg(nullif({element}, ''), ',' order by m.message_index), ''
+                ) || ']' as example
+            from marts.export_messages m
+            where m.conversation_key between ? and ?
+                and m.conversation_key in (select s.conversation_key from selected s)
+            group by m.conversation_key
         )
-        return select, "marts.export_conversations"
-    prompt = "c.prompt"
-    response = "c.response_special_tokens" if options.special_tokens else "c.response"
-    select = (
-        "select c.conversation_id as id, c.config, c.category, c.message_index, "
-        f"{prompt} as prompt, {response} as response" + (", c.weight" if options.weights else "")
-    )
-    return select, "marts.export_prompt_response"
+        select {columns}, cast(coalesce(e.example, '[]') as json) as {name}, c.tools_json as tools
+        from selected c
+        left join examples e on c.conversation_key = e.conversation_key
+        order by c.conversation_key
+    """
+
+
+def _batch_params(options: ExportOptions, first: str, last: str, params: list) -> list:
+    if options.format == "prompt-response":
+        return [first, last, *params]
+    return [first, last, *params, first, last]
+
+
+def _plan_batches(con, options: ExportOptions, split_sql: str, split_params: list) -> list:
+    """Consecutive key ranges of the selected conversations, each about BATCH_TEXT_CHARS of
+    output (prompt-response repeats each conversation's text in every turn's prompt)."""
+    named = _named_filters(_conversation_level(options), "c.")
+    where_sql = " and ".join(sql for _, sql, _ in named) or "true"
+    params = [p for _, _, ps in named for p in ps]
+    size = "c.conversation_chars"
+    if options.format == "prompt-response":
+        size = "c.conversation_chars * (c.assistant_turns + 1) // 2"
+    rows = con.execute(
+        f"select c.conversation_key, {size} from marts.export_conversations c "
+        f"where ({where_sql}) and ({split_sql}) order by c.conversation_key",
+        params + split_params,
+    ).fetchall()
+    batches: list[tuple[str, str]] = []
+    first, chars = None, 0
+    for key, key_chars in rows:
+        first = key if first is None else first
+        chars += key_chars or 0
+        if chars >= BATCH_TEXT_CHARS:
+            batches.append((first, key))
+            first, chars = None, 0
+    if first is not None:
+        batches.append((first, rows[-1][0]))
+    return batches
+
+
+def _conversation_level(options: ExportOptions) -> ExportOptions:
+    """The options whose filters export_conversations can evaluate (prompt-response's
+    --max-chars is per turn)."""
+    if options.format == "prompt-response":
+        return ExportOptions(**{**asdict(options), "max_chars": None})
+    return options
+
+
+def _split_filter(part: str, val_fraction: float) -> tuple[str, list]:
+    if part == "train":
+        return "c.validation_fraction >= ?", [val_fraction]
+    if part == "validation":
+        return "c.validation_fraction < ?", [val_fraction]
+    return "true", []
 
 
 def _sha256(path: Path) -> str:
@@ -279,42 +372,52 @@ def _check_marts(con, db: Path, options: ExportOptions) -> None:
         )
 
 
-def export(db: Path, options: ExportOptions) -> ExportResult:
+def export(db: Path, options: ExportOptions, quiet: bool = True) -> ExportResult:
     """Write the examples the options select, and the manifest; return what was written."""
     check_options(options)
     started = time.perf_counter()
     con = connect(db, read_only=True)
     try:
         _check_marts(con, db, options)
-        return _export(con, options, started)
+        return _export(con, options, started, quiet)
     finally:
         con.close()
 
 
-def _export(con, options: ExportOptions, started: float) -> ExportResult:
+def _export(con, options: ExportOptions, started: float, quiet: bool) -> ExportResult:
     result = ExportResult()
-    select, table = _select_sql(options)
+    table = PROMPT_RESPONSE_TURNS if options.format == "prompt-response" else CONVERSATIONS
     named = _named_filters(options, "c.")
     where_sql = " and ".join(sql for _, sql, _ in named) or "true"
     params = [p for _, _, ps in named for p in ps]
-    paths = output_paths(options.out, options.val_fraction)
-    for part, path in paths.items():
-        split_sql, split_params = "true", []
-        if part == "train":
-            split_sql, split_params = "c.validation_fraction >= ?", [options.val_fraction]
-        elif part == "validation":
-            split_sql, split_params = "c.validation_fraction < ?", [options.val_fraction]
-        tmp = path.with_name(path.name + ".tmp")
-        con.execute(
-            f"copy ({select} from {table} c where {where_sql} and {split_sql} "
-            "order by c.conversation_key"
-            + (", c.message_index" if table.endswith("prompt_response") else "")
-            + f") to '{_sql_path(tmp)}' (format json)",
-            params + split_params,
-        )
-        os.replace(tmp, path)
-        result.files[part] = path
-    result.manifest = _manifest(con, options, table, named, params, result.files, started)
+    plans = {}
+    for part, path in output_paths(options.out, options.val_fraction).items():
+        split_sql, split_params = _split_filter(part, options.val_fraction)
+        plans[part] = (path, split_sql, split_params)
+        plans[part] += (_plan_batches(con, options, split_sql, split_params),)
+    total = sum(len(plan[3]) for plan in plans.values())
+    written: dict[str, Path] = {}
+    try:
+        with progress_bar(total, "export", "batch", quiet) as bar:
+            for part, (path, split_sql, split_params, batches) in plans.items():
+                sql = _batch_sql(options, where_sql, split_sql)
+                written[part] = _write_batches(
+                    con,
+                    sql,
+                    [_batch_params(options, a, b, params + split_params) for a, b in batches],
+                    path,
+                    bar.update,
+                )
+        result.manifest = _manifest(con, options, table, named, params, written, started)
+        # the outputs appear together, and only once everything (manifest included) worked
+        for part, tmp in written.items():
+            os.replace(tmp, plans[part][0])
+            result.files[part] = plans[part][0]
+    finally:
+        for tmp in written.values():
+            tmp.unlink(missing_ok=True)
+    for part, path in result.files.items():
+        result.manifest["files"][part]["path"] = str(path)
     if result.manifest["counts"]["rows_written"] == 0:
         result.warnings.append(
             "the filters match no example: wrote an empty file "
@@ -328,20 +431,34 @@ def _export(con, options: ExportOptions, started: float) -> ExportResult:
     return result
 
 
+def _write_batches(con, sql: str, batch_params: list[list], path: Path, done) -> Path:
+    """COPY each batch to a part file and append it to PATH.tmp; return PATH.tmp."""
+    tmp = path.with_name(path.name + ".tmp")
+    part = path.with_name(path.name + ".part")
+    try:
+        with open(tmp, "wb") as out:
+            for params in batch_params:
+                con.execute(f"copy ({sql}) to '{_sql_path(part)}' (format json)", params)
+                with open(part, "rb") as piece:
+                    shutil.copyfileobj(piece, out, 1 << 20)
+                done(1)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        part.unlink(missing_ok=True)
+    return tmp
+
+
 def _sql_path(path: Path) -> str:
     """A file path as a SQL string literal body (COPY takes no parameter for its target)."""
     return str(path.resolve()).replace("'", "''")
 
 
 def _manifest(con, options, table, named, params, files, started) -> dict:
-    conversation_table = "marts.export_conversations"
+    conversation_table = CONVERSATIONS
     per_filter = {}
-    conversation_named = _named_filters(
-        ExportOptions(**{**asdict(options), "max_chars": None})
-        if options.format == "prompt-response"
-        else options,
-        "",
-    )
+    conversation_named = _named_filters(_conversation_level(options), "")
     for name, sql, ps in conversation_named:
         per_filter[name] = con.execute(
             f"select count(*) from {conversation_table} where not ({sql})", ps

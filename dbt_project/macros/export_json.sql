@@ -41,26 +41,6 @@
     to_json(list({{ expression }} order by {{ order_by }}))
 {%- endmacro %}
 
-{#
-  Aggregate: the elements of JSON arrays, concatenated in `order_by` order, as one JSON array
-  (null arrays are skipped). The arrays must be minified JSON (as json_object, to_json and the
-  json cast write them): the elements are joined as text, without parsing each array into a
-  list (which held every element of every group in memory and ran out of it).
-#}
-{% macro export_json_array_concat_agg(expression, order_by) -%}
-    {{ return(adapter.dispatch('export_json_array_concat_agg', 'tracehouse')(expression, order_by)) }}
-{%- endmacro %}
-
-{% macro duckdb__export_json_array_concat_agg(expression, order_by) -%}
-    cast(
-        '[' || coalesce(string_agg(
-            nullif((cast({{ expression }} as varchar))[2:-2], ''),
-            ',' order by {{ order_by }}
-        ), '') || ']'
-        as json
-    )
-{%- endmacro %}
-
 {# Aggregate: text joined by `separator` in `order_by` order; null when there is no row. #}
 {% macro export_string_agg(expression, separator, order_by) -%}
     {{ return(adapter.dispatch('export_string_agg', 'tracehouse')(expression, separator, order_by)) }}

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         weights=args.weights,
         special_tokens=args.special_tokens,
     )
-    result = export(db_path(args), options)
+    result = export(db_path(args), options, quiet=args.quiet)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:

@@ -1,7 +1,10 @@
 {#
-  One row per conversation: the `messages` (TRL and OpenAI variants) and `sharegpt` examples,
-  ready to write, with what the export's filters and manifest need (counts, flags, the
-  stable validation fraction).
+  One row per conversation: what the export's filters and manifest need (counts, flags, the
+  stable validation fraction, the declared tools). The examples themselves are not stored
+  here: the writer assembles each conversation's `messages` or `conversations` array from
+  export_messages, a bounded batch of conversations at a time (tracehouse/export.py). One
+  ordered aggregate over every message of every conversation held the whole export in memory
+  at once and ran out of it on kimi-sized data, at 2 GB and at 6 GB.
 #}
 
 with
@@ -31,12 +34,7 @@ per_conversation as (
         sum(tool_calls) as tool_calls,
         sum(malformed_tool_calls) as malformed_tool_calls,
         sum(failed_tool_calls) as failed_tool_calls,
-        sum(message_chars) as conversation_chars,
-        {{ tracehouse.export_json_array_concat_agg('messages_json', 'message_index') }} as messages_json,
-        {{ tracehouse.export_json_array_concat_agg('messages_openai_json', 'message_index') }} as messages_openai_json,
-        {{ tracehouse.export_json_array_concat_agg(
-            "'[' || coalesce(cast(sharegpt_json as varchar), 'null') || ']'", 'message_index'
-        ) }} as conversations_json
+        sum(message_chars) as conversation_chars
 
     from export_messages
     group by conversation_key
@@ -77,16 +75,7 @@ final as (
         cast(coalesce(per_conversation.conversation_chars, 0) as bigint) as conversation_chars,
         {{ tracehouse.export_stable_fraction(
             'coalesce(conversations.conversation_id, conversations.conversation_key)'
-        ) }} as validation_fraction,
-
-        ---------- the examples
-        coalesce(per_conversation.messages_json, {{ tracehouse.export_json_parse("'[]'") }}) as messages_json,
-        coalesce(
-            per_conversation.messages_openai_json, {{ tracehouse.export_json_parse("'[]'") }}
-        ) as messages_openai_json,
-        coalesce(
-            per_conversation.conversations_json, {{ tracehouse.export_json_parse("'[]'") }}
-        ) as conversations_json
+        ) }} as validation_fraction
 
     from conversations
     left join per_conversation

@@ -363,13 +363,20 @@ tool_messages as (
 
 previous_roles as (
 
-    -- the window sorts only the key, index and role (not the message text)
+    -- the windows sort only the key, index, role and a length (not the message text)
     select
         conversation_key,
         message_index,
         lag(message_role) over (
             partition by conversation_key order by message_index
-        ) as previous_message_role
+        ) as previous_message_role,
+        coalesce(sum(length({{ tracehouse.export_chatml_message(
+            tracehouse.export_shown_role('message_role'), 'message_text'
+        ) }})) over (
+            partition by conversation_key
+            order by message_index
+            rows between unbounded preceding and 1 preceding
+        ), 0) + length({{ tracehouse.export_chatml_assistant_header() }}) as prompt_chars
 
     -- read from the view, not the `messages` CTE, so that the CTE is not materialized with
     -- its text for a second reader
@@ -387,6 +394,7 @@ joined as (
         messages.message_text,
         messages.message_chars,
         previous_roles.previous_message_role,
+        previous_roles.prompt_chars,
         think_blocks.reasoning_content,
         case
             when think_blocks.reasoning_content is not null
@@ -456,12 +464,7 @@ classified as (
 
     select
         *,
-        case message_role
-            when 'system' then 'system'
-            when 'human' then 'user'
-            when 'gpt' then 'assistant'
-            when 'tool' then 'tool'
-        end as role,
+        {{ tracehouse.export_role('message_role') }} as role,
         coalesce(
             message_role in ('system', 'human')
             or (message_role = 'gpt' and are_calls_exportable and rebuilt_text = message_text)
@@ -528,7 +531,7 @@ final as (
         ---------- attributes
         conversation_id,
         message_role,
-        coalesce(role, coalesce(message_role, 'unknown')) as role,
+        {{ tracehouse.export_shown_role('message_role') }} as role,
         message_text,
         cast(message_chars as bigint) as message_chars,
         is_representable,
@@ -543,6 +546,7 @@ final as (
         cast(failed_tool_calls as integer) as failed_tool_calls,
         cast(tool_responses as integer) as tool_responses,
         cast(weight as integer) as weight,
+        cast(prompt_chars as bigint) as prompt_chars,
 
         ---------- what the message becomes in the export (JSON arrays of messages)
         messages_json,

@@ -36,15 +36,16 @@ prompts as (
         message_role,
         message_text,
         weight,
+        prompt_chars,
         tool_calls as turn_tool_calls,
         malformed_tool_calls as turn_malformed_tool_calls,
         failed_tool_calls as turn_failed_tool_calls,
         is_representable,
         coalesce({{ tracehouse.export_preceding_text(
-            "'<|im_start|>' || role || chr(10) || message_text || '<|im_end|>' || chr(10)",
+            tracehouse.export_chatml_message('role', 'message_text'),
             'conversation_key',
             'message_index'
-        ) }}, '') || '<|im_start|>assistant' || chr(10) as prompt
+        ) }}, '') || {{ tracehouse.export_chatml_assistant_header() }} as prompt
 
     from messages
 
@@ -104,7 +105,7 @@ final as (
         prompts.prompt,
         prompts.message_text as response,
         coalesce(marked.response_special_tokens, prompts.message_text) as response_special_tokens,
-        cast(length(prompts.prompt) + length(prompts.message_text) as bigint) as example_chars
+        cast(prompts.prompt_chars + length(prompts.message_text) as bigint) as example_chars
 
     from prompts
     inner join conversations
