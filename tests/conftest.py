@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,39 @@ def generated_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("generated")
     generate_dataset(out, 60, seed=11, duplicate_ids=2)
     return out
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(generated_dir, tmp_path_factory) -> dict:
+    """The generated sample ingested and built once (`dbt build` through dbt's Python runner,
+    every model and test) for every test module that only reads the warehouse.
+
+    Yields {"db": path, "result": dbt's result}. Readers open it read-only.
+    """
+    from dbt.cli.main import dbtRunner
+
+    from tracehouse.build import close_dbt_connections
+
+    work = tmp_path_factory.mktemp("built")
+    db = work / "warehouse.duckdb"
+    tracehouse("ingest", str(generated_dir), "--db", str(db))
+    previous = os.environ.get("TRACEHOUSE_DB")
+    os.environ["TRACEHOUSE_DB"] = str(db)
+    try:
+        result = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir", str(REPO_ROOT),
+                "--profiles-dir", str(REPO_ROOT),
+                "--target-path", str(work / "target"),
+                "--log-path", str(work / "logs"),
+                "--quiet",
+            ]
+        )  # fmt: skip
+    finally:
+        close_dbt_connections()
+        if previous is None:
+            os.environ.pop("TRACEHOUSE_DB", None)
+        else:
+            os.environ["TRACEHOUSE_DB"] = previous
+    return {"db": db, "result": result}

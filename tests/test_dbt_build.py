@@ -7,7 +7,6 @@ Real DuckDB, real dbt, the real ingest; dbt builds once for the whole module.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,54 +14,20 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.conftest import REPO_ROOT, tracehouse
-
 CONFIGS = ("kimi", "glm-5.1")
 OUTCOMES = ("answered", "answered_after_unresolved_error", "iteration_limit", "cut_off", "empty")
 
 
 @pytest.fixture(scope="module")
-def built(generated_dir: Path, tmp_path_factory) -> Iterator[dict[str, Any]]:
-    """Ingest the generated sample, run `dbt build` once; yield the warehouse and results."""
-    from dbt.cli.main import dbtRunner
-
-    work = tmp_path_factory.mktemp("dbt_build")
-    db = work / "warehouse.duckdb"
-    tracehouse("ingest", str(generated_dir), "--db", str(db))
-    previous = os.environ.get("TRACEHOUSE_DB")
-    os.environ["TRACEHOUSE_DB"] = str(db)
-    try:
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir", str(REPO_ROOT),
-                "--profiles-dir", str(REPO_ROOT),
-                "--target-path", str(work / "target"),
-                "--log-path", str(work / "logs"),
-                "--quiet",
-            ]
-        )  # fmt: skip
-    finally:
-        close_dbt_connections()
-        if previous is None:
-            os.environ.pop("TRACEHOUSE_DB", None)
-        else:
-            os.environ["TRACEHOUSE_DB"] = previous
+def built(built_warehouse: dict[str, Any], generated_dir: Path) -> Iterator[dict[str, Any]]:
+    """The session's warehouse (generated sample, ingested, `dbt build` run once); yield a
+    read-only connection, dbt's result and the generator's ground truth."""
     truth = json.loads((generated_dir / "ground_truth.json").read_text(encoding="utf-8"))
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(built_warehouse["db"]), read_only=True)
     try:
-        yield {"result": result, "con": con, "truth": truth}
+        yield {"result": built_warehouse["result"], "con": con, "truth": truth}
     finally:
         con.close()
-
-
-def close_dbt_connections() -> None:
-    """dbt-duckdb keeps its DuckDB instance open in this process; release the file."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    if DuckDBConnectionManager._ENV is not None:
-        DuckDBConnectionManager._ENV.close()
-    DuckDBConnectionManager.close_all_connections()
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, config: str | None) -> list[tuple]:

@@ -17,14 +17,9 @@ from tracehouse.export import ExportOptions, export, messages_to_sharegpt
 
 
 @pytest.fixture(scope="module")
-def warehouse(generated_dir, tmp_path_factory) -> Path:
-    from tracehouse.commands.build import build
-    from tracehouse.commands.ingest import ingest_source
-
-    db = tmp_path_factory.mktemp("export") / "warehouse.duckdb"
-    ingest_source(str(generated_dir), configs=[], split="train", db=db, quiet=True)
-    build(db)
-    return db
+def warehouse(built_warehouse) -> Path:
+    """The session's built warehouse (generated sample); export reads it read-only."""
+    return built_warehouse["db"]
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -48,17 +48,13 @@ SPECIAL = ["<|im_start|>", "<|im_end|>", "<|pad|>"]
 
 
 @pytest.fixture(scope="module")
-def exported(generated_dir, tmp_path_factory) -> list[dict]:
+def exported(built_warehouse, tmp_path_factory) -> list[dict]:
     from datasets import load_dataset
 
-    from tracehouse.commands.build import build
-    from tracehouse.commands.ingest import ingest_source
-
     root = tmp_path_factory.mktemp("chat_template")
-    db = root / "warehouse.duckdb"
-    ingest_source(str(generated_dir), configs=[], split="train", db=db, quiet=True)
-    build(db)
-    result = export(db, ExportOptions(format="messages", out=root / "messages.jsonl"))
+    result = export(
+        built_warehouse["db"], ExportOptions(format="messages", out=root / "messages.jsonl")
+    )
     dataset = load_dataset("json", data_files=str(result.files["all"]), split="train")
     return [row["messages"] for row in dataset]
 

@@ -51,13 +51,9 @@ def ingest_and_build(source: Path, db: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    """Generated data (kimi and glm-5.1), ingested and built once for the module."""
-    from ingest.generate import generate_dataset
-
-    root = tmp_path_factory.mktemp("report")
-    generate_dataset(root / "data", 40, seed=7)
-    return ingest_and_build(root / "data", root / "wh.duckdb")
+def warehouse(built_warehouse) -> Path:
+    """The session's built warehouse: generated data (kimi and glm-5.1), every quirk."""
+    return built_warehouse["db"]
 
 
 @pytest.fixture(scope="module")

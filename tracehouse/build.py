@@ -30,7 +30,7 @@ def run_dbt(db: Path, dbt_args: Sequence[str], target: str = "duckdb") -> bool:
             ]
         )
     finally:
-        _close_dbt_connections()
+        close_dbt_connections()
         if previous is None:
             os.environ.pop(DB_ENV, None)
         else:
@@ -54,7 +54,7 @@ def check_raw_layer(db: Path) -> None:
         raise UserError(f"{db} has no raw layer: run `tracehouse ingest SOURCE --db {db}` first")
 
 
-def _close_dbt_connections() -> None:
+def close_dbt_connections() -> None:
     """dbt-duckdb keeps its DuckDB instance on the connection manager; close it so the
     file is not left locked for the next writer in this process."""
     try:
