@@ -253,8 +253,10 @@ def _batch_sql(options: ExportOptions, where_sql: str, split_sql: str) -> str:
         # export_messages holds each message's entries as a minified JSON array; the
         # conversation's array is their elements joined in message order. An assistant
         # message is one entry (an object): its weight goes in before the closing brace.
-        entries = "cast(m.{} as varchar)".format(
-            "messages_openai_json" if options.openai else "messages_json"
+        entries = (
+            "cast(coalesce(m.messages_openai_json, m.messages_json) as varchar)"
+            if options.openai
+            else "cast(m.messages_json as varchar)"
         )
         element = f"{entries}[2:-2]"
         if options.weights:
@@ -265,7 +267,7 @@ def _batch_sql(options: ExportOptions, where_sql: str, split_sql: str) -> str:
         columns = "c.conversation_id as id, c.config, c.category"
         name = "messages"
     else:
-        entry = "coalesce(cast(m.sharegpt_json as varchar), 'null')"
+        entry = "cast(json_object('from', m.message_role, 'value', m.message_text) as varchar)"
         element = entry
         if options.weights:
             element = (

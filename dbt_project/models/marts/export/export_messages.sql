@@ -550,20 +550,13 @@ final as (
 
         ---------- what the message becomes in the export (JSON arrays of messages)
         messages_json,
-        case
-            when message_object_openai is not null
-                then {{ tracehouse.export_json_parse("'[' || message_object_openai || ']'") }}
-            else messages_json
-        end as messages_openai_json,
-        {{ tracehouse.export_json_object([
-            ('from', 'message_role'),
-            ('value', 'message_text'),
-        ], keep_nulls=true) }} as sharegpt_json
+        -- stored only where it differs (an assistant turn with calls): the other messages
+        -- would repeat messages_json, half a gigabyte on kimi-sized data
+        {{ tracehouse.export_json_parse("'[' || message_object_openai || ']'") }} as messages_openai_json
 
     from (
         select
             *,
-            -- parsed once, shared by messages_json and messages_openai_json
             case
                 when role = 'tool' and is_representable then tool_messages_json
                 else {{ tracehouse.export_json_parse("'[' || message_object || ']'") }}
