@@ -5,12 +5,14 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 assistant_turns as (
 
     select * from {{ ref('int_assistant_turns_classified') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -19,6 +21,7 @@ final as (
     select
         cast(assistant_turns.conversation_key as varchar) as conversation_key,
         cast(conversations.conversation_id as varchar) as conversation_id,
+        cast(conversations.load_id as varchar) as load_id,
         cast(conversations.config as varchar) as config,
         cast(conversations.category as varchar) as category,
         cast(conversations.subcategory as varchar) as subcategory,

@@ -8,36 +8,42 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 tool_definitions as (
 
     select * from {{ ref('stg_hermes__tool_definitions') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 turns as (
 
     select * from {{ ref('int_turns_sequenced') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 assistant_turns as (
 
     select * from {{ ref('int_assistant_turns_classified') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_paired') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 tool_responses as (
 
     select * from {{ ref('int_tool_responses_classified') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -137,6 +143,7 @@ joined as (
         conversations.subcategory,
         conversations.task,
         conversations.is_duplicate_id,
+        conversations.load_id,
         coalesce(message_counts.messages, 0) as messages,
         coalesce(message_counts.message_chars, 0) as message_chars,
         coalesce(message_counts.system_messages, 0) as system_messages,
@@ -189,6 +196,7 @@ final as (
         cast(subcategory as varchar) as subcategory,
         cast(task as varchar) as task,
         cast(is_duplicate_id as boolean) as is_duplicate_id,
+        cast(load_id as varchar) as load_id,
         cast(messages as bigint) as messages,
         cast(message_chars as bigint) as message_chars,
         cast(system_messages as bigint) as system_messages,

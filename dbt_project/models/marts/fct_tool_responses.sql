@@ -8,18 +8,21 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 tool_responses as (
 
     select * from {{ ref('int_tool_responses_classified') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_paired') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -28,6 +31,7 @@ final as (
     select
         cast(tool_responses.conversation_key as varchar) as conversation_key,
         cast(conversations.conversation_id as varchar) as conversation_id,
+        cast(conversations.load_id as varchar) as load_id,
         cast(conversations.config as varchar) as config,
         cast(conversations.category as varchar) as category,
         cast(conversations.subcategory as varchar) as subcategory,

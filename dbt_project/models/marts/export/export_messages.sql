@@ -20,33 +20,45 @@
 
 with
 
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
+
+),
+
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 calls_parsed as (
 
     select * from {{ ref('int_tool_calls_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 calls_paired as (
 
     select * from {{ ref('int_tool_calls_paired') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 responses as (
 
     select * from {{ ref('int_tool_responses_classified') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -381,6 +393,7 @@ previous_roles as (
     -- read from the view, not the `messages` CTE, so that the CTE is not materialized with
     -- its text for a second reader
     from {{ ref('stg_hermes__messages') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -390,6 +403,7 @@ joined as (
         messages.conversation_key,
         messages.message_index,
         messages.conversation_id,
+        conversations.load_id,
         messages.message_role,
         messages.message_text,
         messages.message_chars,
@@ -415,6 +429,8 @@ joined as (
         tool_messages.tool_messages_json
 
     from messages
+    inner join conversations
+        on messages.conversation_key = conversations.conversation_key
     left join previous_roles
         on
             messages.conversation_key = previous_roles.conversation_key
@@ -530,6 +546,7 @@ final as (
 
         ---------- attributes
         conversation_id,
+        load_id,
         message_role,
         {{ tracehouse.export_shown_role('message_role') }} as role,
         message_text,

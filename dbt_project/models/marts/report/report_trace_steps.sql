@@ -14,30 +14,35 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 calls as (
 
     select * from {{ ref('int_tool_calls_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 calls_paired as (
 
     select * from {{ ref('int_tool_calls_paired') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 responses as (
 
     select * from {{ ref('int_tool_responses_classified') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -150,6 +155,7 @@ final as (
         conversations.conversation_id,
         conversations.source,
         conversations.config,
+        conversations.load_id,
         cast(classified.message_index as integer) as message_index,
         cast(classified.block_index as integer) as block_index,
 

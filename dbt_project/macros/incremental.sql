@@ -1,0 +1,41 @@
+{#
+  Incremental by load (the `incremental_loads` doc block in _tracehouse__docs.md).
+
+  The large per-conversation marts are incremental: a build after `tracehouse ingest` only
+  computes the conversations of loads the table has not seen, and a re-ingested slice
+  replaces its rows. Each such model
+  - carries `load_id` (the load that landed the conversation),
+  - imports stg_hermes__conversations as `conversations`, filtered with
+    `{{ tracehouse.where_load_is_new() }}`,
+  - filters every other import CTE with `{{ tracehouse.where_conversation_changed() }}`,
+  - and is configured with `pre_hook=tracehouse.delete_replaced_loads()` so that rows of
+    loads that no longer exist (a slice ingested again) are gone before the new ones append.
+  On a full build (first run, `--full-refresh`) the filters render to nothing.
+#}
+
+{# `where load_id not in (loads already in this table)` on incremental runs; else nothing. #}
+{% macro where_load_is_new() -%}
+    {%- if is_incremental() -%}
+        where load_id not in (select distinct load_id from {{ this }})
+    {%- endif -%}
+{%- endmacro %}
+
+{# `where <key> in (the conversations CTE)` on incremental runs; else nothing. #}
+{% macro where_conversation_changed(key='conversation_key') -%}
+    {%- if is_incremental() -%}
+        where {{ key }} in (select conversations.conversation_key from conversations)
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  Pre-hook: delete the rows of loads that are no longer in the raw layer (their slice was
+  ingested again, under a new load). Nothing on a full build.
+#}
+{% macro delete_replaced_loads() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where load_id not in (select distinct load_id from {{ ref('stg_hermes__conversations') }})
+    {%- else -%}
+        select 1 as nothing_to_delete
+    {%- endif -%}
+{%- endmacro %}
