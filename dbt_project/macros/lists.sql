@@ -31,3 +31,12 @@
 {% macro duckdb__list_length(list_expression) -%}
     len({{ list_expression }})
 {%- endmacro %}
+
+{# A field of a struct value (the blocks of parse_blocks). #}
+{% macro struct_field(struct_expression, field_name) -%}
+    {{ return(adapter.dispatch('struct_field', 'tracehouse')(struct_expression, field_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__struct_field(struct_expression, field_name) -%}
+    struct_extract({{ struct_expression }}, '{{ field_name }}')
+{%- endmacro %}

@@ -4,7 +4,9 @@
   regexp extract, then exploded with positions. A tag segment is a tag token and the text
   after it up to the next tag token; segment 0 is the text before the first tag and has no
   tag. Concatenating tag || text in segment order rebuilds the message byte-exact.
-  Which tags mean anything (by role) is decided by the parse in int_blocks_parsed.
+  Which tags mean anything (by role) is decided by the parse in int_blocks_parsed, which cuts
+  each message at the same tokens itself (one list expression per message, macros/parse.sql)
+  instead of reading these rows: this view is the lexer's output for inspection and tests.
 #}
 
 with
