@@ -95,14 +95,13 @@ def replace_slice(
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
-    con.register("_tracehouse_batch", rows)
-    try:
-        columns = ", ".join(f'"{name}"' for name in rows.column_names)
-        con.execute(
-            f"insert into {RAW_SCHEMA}.{table} ({columns}) select {columns} from _tracehouse_batch"
-        )
-    finally:
-        con.unregister("_tracehouse_batch")
+    """Insert by position (explode emits the columns in the tables' order).
+
+    Not `register` + `insert ... select`: a registered view is a catalog entry, and the
+    transaction keeps every dropped entry, with the Arrow batch it points to, until the
+    commit; that held the whole slice in memory. A relation dies with the statement.
+    """
+    con.from_arrow(rows).insert_into(f"{RAW_SCHEMA}.{table}")
 
 
 def _flag_duplicate_ids(con: duckdb.DuckDBPyConnection, meta: SliceMeta) -> int:
