@@ -73,7 +73,7 @@ def ingest_source(source, *, configs, split, db, source_name=None, batch_rows=50
     from ingest.pipeline import ingest_slices, prepare_slices
 
     quiet_libraries(quiet)
-    prepared = prepare_slices(source, configs, split, source_name)
+    prepared = prepare_slices(source, configs, split, source_name, batch_rows)
     bars: list[SliceProgress] = []
 
     def on_slice(loaded) -> SliceProgress:
