@@ -8,10 +8,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 
 import duckdb
 
 from ingest.explode import Exploded, SchemaPlan, SliceMeta, explode_batch, plan_schema
+from ingest.lake import check_slices, stage_slice
 from ingest.land import LoadStats, replace_slice
 from ingest.load import Slice, choose_configs, load_slice, resolve_source
 
@@ -33,13 +36,17 @@ def prepare_slices(
     split: str,
     source_name: str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    lake: Path | None = None,
 ) -> list[tuple[Slice, SchemaPlan]]:
-    """Everything that can fail before the warehouse is touched: paths, configs, columns."""
+    """Everything that can fail before the warehouse is touched: paths, configs, columns,
+    and the lake's directory names."""
     spec = resolve_source(source, source_name)
     prepared = []
     for config in choose_configs(spec, configs):
         loaded = load_slice(spec, config, split, batch_rows)
         prepared.append((loaded, plan_schema(loaded.schema)))
+    if lake is not None:
+        check_slices(lake, [(loaded.source, loaded.config, loaded.split) for loaded, _ in prepared])
     return prepared
 
 
@@ -49,8 +56,10 @@ def ingest_slices(
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     on_slice: Callable[[Slice], Callable[[Exploded], None] | None] | None = None,
+    lake: Path | None = None,
 ) -> list[SliceResult]:
-    """Land each prepared slice in its own transaction."""
+    """Land each prepared slice in its own transaction; with `lake`, also as Parquet there
+    (written inside the transaction, renamed into place after the commit)."""
     results = []
     for loaded, plan in prepared:
         meta = SliceMeta(
@@ -62,9 +71,14 @@ def ingest_slices(
         )
         on_batch = on_slice(loaded) if on_slice is not None else None
         batches = _read_ahead(_exploded(loaded, plan, meta, batch_rows), READ_AHEAD)
-        stats = replace_slice(con, meta, batches, plan.slice_issues(), on_batch)
+        stage = partial(_stage, lake=lake, meta=meta) if lake is not None else None
+        stats = replace_slice(con, meta, batches, plan.slice_issues(), on_batch, stage)
         results.append(SliceResult(loaded.source, loaded.config, loaded.split, stats))
     return results
+
+
+def _stage(con: duckdb.DuckDBPyConnection, *, lake: Path, meta: SliceMeta):
+    return stage_slice(con, lake, meta.source, meta.config, meta.split, tag=meta.load_id)
 
 
 def _exploded(

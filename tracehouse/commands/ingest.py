@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
 from tracehouse.progress import progress_bar, quiet_libraries, say
@@ -40,6 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--batch-rows", type=int, default=500, metavar="N", help="rows per Arrow batch"
     )
+    parser.add_argument(
+        "--lake",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write each landed slice's raw tables as Parquet under DIR, Hive-partitioned "
+        "(DIR/<table>/source=.../config=.../split=.../part-0.parquet), for Spark or DuckDB",
+    )
     add_db_argument(parser)
     add_quiet_argument(parser)
     parser.set_defaults(handler=run)
@@ -54,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         source_name=args.source_name,
         batch_rows=args.batch_rows,
         quiet=args.quiet,
+        lake=args.lake,
     )
     for result in results:
         stats = result.stats
@@ -67,13 +77,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def ingest_source(source, *, configs, split, db, source_name=None, batch_rows=500, quiet=False):
-    """Check everything first (paths, configs, columns), then land each slice in its own
-    transaction."""
+def ingest_source(
+    source, *, configs, split, db, source_name=None, batch_rows=500, quiet=False, lake=None
+):
+    """Check everything first (paths, configs, columns, lake names), then land each slice in
+    its own transaction (and in the lake, when given)."""
     from ingest.pipeline import ingest_slices, prepare_slices
 
     quiet_libraries(quiet)
-    prepared = prepare_slices(source, configs, split, source_name, batch_rows)
+    prepared = prepare_slices(source, configs, split, source_name, batch_rows, lake)
     bars: list[SliceProgress] = []
 
     def on_slice(loaded) -> SliceProgress:
@@ -82,7 +94,7 @@ def ingest_source(source, *, configs, split, db, source_name=None, batch_rows=50
 
     con = connect(db)
     try:
-        return ingest_slices(con, prepared, batch_rows=batch_rows, on_slice=on_slice)
+        return ingest_slices(con, prepared, batch_rows=batch_rows, on_slice=on_slice, lake=lake)
     finally:
         con.close()
         for bar in bars:
