@@ -309,10 +309,12 @@ def _record_message_problems(flat, roles, values, rows, ids, message_index, issu
             "value",
             "nul_character",
             "value holds NUL characters (landed as given)",
-            pc.fill_null(pc.match_substring(values, "\x00"), False),
+            _holds_nul(values),
         ),
     )
     for field_name, issue, detail, mask in checks:
+        if mask is None:
+            continue
         for position in np.flatnonzero(mask.to_numpy(zero_copy_only=False)):
             position = int(position)
             text = (
@@ -326,6 +328,22 @@ def _record_message_problems(flat, roles, values, rows, ids, message_index, issu
                 issue,
                 text,
             )
+
+
+def _holds_nul(values: pa.Array) -> pa.Array | None:
+    """Which values hold a NUL character; None when none does (the usual case, found fast).
+
+    `match_substring` scans value by value (about 1 s per 500 MB of text); one memchr over
+    the batch's character data answers the common case for a tenth of that.
+    """
+    _, offsets, data = values.buffers()  # a pa.string() array: int32 offsets
+    if data is None or not len(values):
+        return None
+    bounds = np.frombuffer(offsets, dtype=np.int32)[values.offset : values.offset + len(values) + 1]
+    begin, end = int(bounds[0]), int(bounds[-1])
+    if data.slice(begin, end - begin).to_pybytes().find(b"\x00") < 0:
+        return None
+    return pc.fill_null(pc.match_substring(values, "\x00"), False)
 
 
 def _string_column(batch, name, n_rows, plan: SchemaPlan, rows, ids, issues) -> pa.Array:

@@ -108,3 +108,23 @@ ISSUE_COLUMNS: tuple[str, ...] = (
     "issue",
     "detail",
 )
+
+LOAD_COLUMNS: tuple[str, ...] = (
+    "load_id",
+    "source",
+    "config",
+    "split",
+    "started_at",
+    "finished_at",
+    "conversations",
+    "messages",
+    "message_bytes",
+    "issues",
+)
+
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "conversations": CONVERSATION_COLUMNS,
+    "messages": MESSAGE_COLUMNS,
+    "ingest_issues": ISSUE_COLUMNS,
+    "loads": LOAD_COLUMNS,
+}
