@@ -17,6 +17,7 @@ STEPS = (
     "ingest",
     "build",
     "report",
+    "docs",
     "parse",
     "rebuild_same",
     "ingest_extra",

@@ -53,6 +53,24 @@ def test_build_without_raw_data_says_to_ingest_first(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_build_leaves_unit_tests_out_unless_asked(generated_dir, tmp_path):
+    db = tmp_path / "wh.duckdb"
+    tracehouse("ingest", str(generated_dir), "--db", str(db), "--config", "kimi", "-q")
+
+    def built_nodes(*flags: str) -> set[str]:
+        target = tmp_path / f"target{len(flags)}"
+        tracehouse(
+            "build", "--db", str(db), *flags, "--",
+            "--select", "staging", "int_blocks_parsed", "--indirect-selection", "cautious",
+            "--target-path", str(target), "--quiet",
+        )  # fmt: skip
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        return {result["unique_id"].split(".")[0] for result in results}
+
+    assert built_nodes() == {"model", "test"}
+    assert built_nodes("--unit-tests") == {"model", "test", "unit_test"}
+
+
 def test_generate_refuses_an_unknown_config(tmp_path):
     result = tracehouse(
         "generate", str(tmp_path / "x"), "--conversations", "3", "--configs", "gpt-9", check=False
