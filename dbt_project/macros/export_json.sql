@@ -32,6 +32,18 @@
     cast({{ expression }} as json)
 {%- endmacro %}
 
+{#
+  A JSON array of one `expression`: what export_json_array_agg gives for a group of one row,
+  for the rows that need no aggregate.
+#}
+{% macro export_json_array(expression) -%}
+    {{ return(adapter.dispatch('export_json_array', 'tracehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__export_json_array(expression) -%}
+    to_json([{{ expression }}])
+{%- endmacro %}
+
 {# Aggregate: a JSON array of `expression` (JSON values or scalars) in `order_by` order. #}
 {% macro export_json_array_agg(expression, order_by) -%}
     {{ return(adapter.dispatch('export_json_array_agg', 'tracehouse')(expression, order_by)) }}

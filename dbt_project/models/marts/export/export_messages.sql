@@ -102,12 +102,16 @@ first_calls as (
 
 ),
 
-visible_texts as (
+visible_pieces as (
 
     select
         blocks.conversation_key,
         blocks.message_index,
-        {{ tracehouse.export_string_agg('blocks.block_body', "''", 'blocks.block_index') }} as visible_text
+        blocks.block_index,
+        blocks.block_body,
+        count(*) over (
+            partition by blocks.conversation_key, blocks.message_index
+        ) as pieces
 
     from blocks
     left join first_calls
@@ -121,7 +125,46 @@ visible_texts as (
             first_calls.first_call_block_index is null
             or blocks.block_index < first_calls.first_call_block_index
         )
-    group by blocks.conversation_key, blocks.message_index
+
+),
+
+visible_texts as (
+
+    -- most turns have one visible piece: it is taken as it is, and only turns with several
+    -- are aggregated (a text aggregate state cannot spill)
+    select
+        conversation_key,
+        message_index,
+        block_body as visible_text
+
+    from visible_pieces
+    where pieces = 1
+
+    union all
+
+    select
+        conversation_key,
+        message_index,
+        {{ tracehouse.export_string_agg('block_body', "''", 'block_index') }} as visible_text
+
+    from visible_pieces
+    where pieces > 1
+    group by conversation_key, message_index
+
+),
+
+call_counts as (
+
+    -- read from the model, not the `calls_parsed` CTE, so that the CTE (with its bodies) has
+    -- one reader
+    select
+        conversation_key,
+        message_index,
+        count(*) as calls_in_message
+
+    from {{ ref('int_tool_calls_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
+    group by conversation_key, message_index
 
 ),
 
@@ -135,6 +178,7 @@ calls_checked as (
         calls_parsed.call_body,
         calls_parsed.is_malformed,
         calls_paired.status,
+        call_counts.calls_in_message,
         '{"name": '
         || {{ tracehouse.json_to_text('calls_parsed.call_fields_name') }}
         || ', "arguments": ' as call_prefix,
@@ -161,6 +205,10 @@ calls_checked as (
             calls_parsed.conversation_key = calls_paired.conversation_key
             and calls_parsed.message_index = calls_paired.message_index
             and calls_parsed.call_index = calls_paired.call_index
+    inner join call_counts
+        on
+            calls_parsed.conversation_key = call_counts.conversation_key
+            and calls_parsed.message_index = call_counts.message_index
 
 ),
 
@@ -183,6 +231,42 @@ calls_split as (
 ),
 
 turn_calls as (
+
+    -- most turns have one call: its pieces are taken as they are, and only turns with
+    -- several are aggregated (a text aggregate state cannot spill)
+    select
+        conversation_key,
+        message_index,
+        1 as tool_calls,
+        case when is_malformed then 1 else 0 end as malformed_tool_calls,
+        case when status = 'error' then 1 else 0 end as failed_tool_calls,
+        is_call_exportable as are_calls_exportable,
+        '<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>' as calls_layout,
+        {{ tracehouse.export_json_array(
+            tracehouse.export_json_object([
+                ('type', "'function'"),
+                ('function', tracehouse.export_json_object([
+                    ('name', 'tool_name'),
+                    ('arguments', tracehouse.export_json_parse(
+                        'case when is_call_exportable then arguments_text end'
+                    )),
+                ], keep_nulls=true)),
+            ], keep_nulls=true)
+        ) }} as tool_calls_json,
+        {{ tracehouse.export_json_array(
+            tracehouse.export_json_object([
+                ('type', "'function'"),
+                ('function', tracehouse.export_json_object([
+                    ('name', 'tool_name'),
+                    ('arguments', 'arguments_text'),
+                ], keep_nulls=true)),
+            ], keep_nulls=true)
+        ) }} as tool_calls_openai_json
+
+    from calls_split
+    where calls_in_message = 1
+
+    union all
 
     select
         conversation_key,
@@ -222,6 +306,7 @@ turn_calls as (
         ) }} as tool_calls_openai_json
 
     from calls_split
+    where calls_in_message > 1
     group by conversation_key, message_index
 
 ),
@@ -241,6 +326,20 @@ response_blocks as (
 
 ),
 
+response_counts as (
+
+    -- read from the model, not the `responses` CTE, so that the CTE has one reader
+    select
+        conversation_key,
+        message_index,
+        count(*) as responses_in_message
+
+    from {{ ref('int_tool_responses_classified') }}
+    {{ tracehouse.where_conversation_changed() }}
+    group by conversation_key, message_index
+
+),
+
 responses_checked as (
 
     select
@@ -251,7 +350,8 @@ responses_checked as (
         responses.tool_name,
         responses.status,
         responses.is_json_object,
-        response_blocks.response_body
+        response_blocks.response_body,
+        response_counts.responses_in_message
 
     from responses
     inner join response_blocks
@@ -259,6 +359,10 @@ responses_checked as (
             responses.conversation_key = response_blocks.conversation_key
             and responses.message_index = response_blocks.message_index
             and responses.block_index = response_blocks.block_index
+    inner join response_counts
+        on
+            responses.conversation_key = response_counts.conversation_key
+            and responses.message_index = response_counts.message_index
 
 ),
 
@@ -346,6 +450,25 @@ responses_exportable as (
 
 tool_messages as (
 
+    -- most tool messages have one response: taken as it is, only the others are aggregated
+    select
+        conversation_key,
+        message_index,
+        1 as tool_responses,
+        is_response_exportable as are_responses_exportable,
+        '<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>' as responses_layout,
+        {{ tracehouse.export_json_array(tracehouse.export_json_object_flat([
+                ('role', "'tool'"),
+                ('name', 'tool_name'),
+                ('tool_call_id', 'tool_call_id'),
+                ('content', 'content_text'),
+        ])) }} as tool_messages_json
+
+    from responses_exportable
+    where responses_in_message = 1
+
+    union all
+
     select
         conversation_key,
         message_index,
@@ -367,6 +490,7 @@ tool_messages as (
         ) }} as tool_messages_json
 
     from responses_exportable
+    where responses_in_message > 1
     group by conversation_key, message_index
 
 ),
