@@ -34,28 +34,28 @@ messages as (
 
 ),
 
-blocks as (
+blocks as {{ tracehouse.export_inlined_cte() }} (
 
     select * from {{ ref('int_blocks_parsed') }}
     {{ tracehouse.where_conversation_changed() }}
 
 ),
 
-calls_parsed as (
+calls_parsed as {{ tracehouse.export_inlined_cte() }} (
 
     select * from {{ ref('int_tool_calls_parsed') }}
     {{ tracehouse.where_conversation_changed() }}
 
 ),
 
-calls_paired as (
+calls_paired as {{ tracehouse.export_inlined_cte() }} (
 
     select * from {{ ref('int_tool_calls_paired') }}
     {{ tracehouse.where_conversation_changed() }}
 
 ),
 
-responses as (
+responses as {{ tracehouse.export_inlined_cte() }} (
 
     select * from {{ ref('int_tool_responses_classified') }}
     {{ tracehouse.where_conversation_changed() }}
@@ -102,7 +102,7 @@ first_calls as (
 
 ),
 
-visible_pieces as (
+visible_pieces as {{ tracehouse.export_inlined_cte() }} (
 
     select
         blocks.conversation_key,
@@ -130,8 +130,8 @@ visible_pieces as (
 
 visible_texts as (
 
-    -- most turns have one visible piece: it is taken as it is, and only turns with several
-    -- are aggregated (a text aggregate state cannot spill)
+    -- most turns have one visible piece: it is taken as it is; only turns with several are
+    -- gathered (a text aggregate state cannot spill)
     select
         conversation_key,
         message_index,
@@ -145,11 +145,26 @@ visible_texts as (
     select
         conversation_key,
         message_index,
-        {{ tracehouse.export_string_agg('block_body', "''", 'block_index') }} as visible_text
+        visible_text
 
-    from visible_pieces
-    where pieces > 1
-    group by conversation_key, message_index
+    from (
+        -- several pieces: a window, not a GROUP BY (see responses_gathered)
+        select
+            conversation_key,
+            message_index,
+            block_index,
+            min(block_index) over pieces_window as first_block_index,
+            {{ tracehouse.export_string_agg_over('block_body', "''", 'pieces_window') }} as visible_text
+
+        from visible_pieces
+        where pieces > 1
+        window pieces_window as (
+            partition by conversation_key, message_index
+            order by block_index
+            rows between unbounded preceding and unbounded following
+        )
+    ) as gathered
+    where block_index = first_block_index
 
 ),
 
@@ -168,7 +183,7 @@ call_counts as (
 
 ),
 
-calls_checked as (
+calls_checked as {{ tracehouse.export_inlined_cte() }} (
 
     select
         calls_parsed.conversation_key,
@@ -212,7 +227,7 @@ calls_checked as (
 
 ),
 
-calls_split as (
+calls_split as {{ tracehouse.export_inlined_cte() }} (
 
     select
         *,
@@ -230,10 +245,62 @@ calls_split as (
 
 ),
 
+calls_gathered as (
+
+    -- a turn with several calls: windows over its rows, not a GROUP BY (see responses_gathered)
+    select
+        conversation_key,
+        message_index,
+        call_index,
+        min(call_index) over calls_window as first_call_index,
+        calls_in_message as tool_calls,
+        count(*) filter (where is_malformed) over calls_window as malformed_tool_calls,
+        count(*) filter (where status = 'error') over calls_window as failed_tool_calls,
+        bool_and(is_call_exportable) over calls_window as are_calls_exportable,
+        {{ tracehouse.export_string_agg_over(
+            "'<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>'",
+            'chr(10)',
+            'calls_window'
+        ) }} as calls_layout,
+        -- keep_nulls: json_merge_patch would also drop null members inside the arguments
+        -- ("timeout": null), which calls_layout keeps, so the lossless check could not see it.
+        {{ tracehouse.export_json_array_agg_over(
+            tracehouse.export_json_object([
+                ('type', "'function'"),
+                ('function', tracehouse.export_json_object([
+                    ('name', 'tool_name'),
+                    ('arguments', tracehouse.export_json_parse(
+                        'case when is_call_exportable then arguments_text end'
+                    )),
+                ], keep_nulls=true)),
+            ], keep_nulls=true),
+            'calls_window'
+        ) }} as tool_calls_json,
+        {{ tracehouse.export_json_array_agg_over(
+            tracehouse.export_json_object([
+                ('type', "'function'"),
+                ('function', tracehouse.export_json_object([
+                    ('name', 'tool_name'),
+                    ('arguments', 'arguments_text'),
+                ], keep_nulls=true)),
+            ], keep_nulls=true),
+            'calls_window'
+        ) }} as tool_calls_openai_json
+
+    from calls_split
+    where calls_in_message > 1
+    window calls_window as (
+        partition by conversation_key, message_index
+        order by call_index
+        rows between unbounded preceding and unbounded following
+    )
+
+),
+
 turn_calls as (
 
-    -- most turns have one call: its pieces are taken as they are, and only turns with
-    -- several are aggregated (a text aggregate state cannot spill)
+    -- most turns have one call: its pieces are taken as they are; the others are gathered
+    -- above (a text aggregate state cannot spill)
     select
         conversation_key,
         message_index,
@@ -271,49 +338,22 @@ turn_calls as (
     select
         conversation_key,
         message_index,
-        count(*) as tool_calls,
-        count(*) filter (where is_malformed) as malformed_tool_calls,
-        count(*) filter (where status = 'error') as failed_tool_calls,
-        bool_and(is_call_exportable) as are_calls_exportable,
-        {{ tracehouse.export_string_agg(
-            "'<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>'",
-            'chr(10)',
-            'call_index'
-        ) }} as calls_layout,
-        -- keep_nulls: json_merge_patch would also drop null members inside the arguments
-        -- ("timeout": null), which calls_layout keeps, so the lossless check could not see it.
-        {{ tracehouse.export_json_array_agg(
-            tracehouse.export_json_object([
-                ('type', "'function'"),
-                ('function', tracehouse.export_json_object([
-                    ('name', 'tool_name'),
-                    ('arguments', tracehouse.export_json_parse(
-                        'case when is_call_exportable then arguments_text end'
-                    )),
-                ], keep_nulls=true)),
-            ], keep_nulls=true),
-            'call_index'
-        ) }} as tool_calls_json,
-        {{ tracehouse.export_json_array_agg(
-            tracehouse.export_json_object([
-                ('type', "'function'"),
-                ('function', tracehouse.export_json_object([
-                    ('name', 'tool_name'),
-                    ('arguments', 'arguments_text'),
-                ], keep_nulls=true)),
-            ], keep_nulls=true),
-            'call_index'
-        ) }} as tool_calls_openai_json
+        tool_calls,
+        malformed_tool_calls,
+        failed_tool_calls,
+        are_calls_exportable,
+        calls_layout,
+        tool_calls_json,
+        tool_calls_openai_json
 
-    from calls_split
-    where calls_in_message > 1
-    group by conversation_key, message_index
+    from calls_gathered
+    where call_index = first_call_index
 
 ),
 
 ---------- tool messages: one structured message per response block
 
-response_blocks as (
+response_blocks as {{ tracehouse.export_inlined_cte() }} (
 
     select
         conversation_key,
@@ -340,7 +380,7 @@ response_counts as (
 
 ),
 
-responses_checked as (
+responses_checked as {{ tracehouse.export_inlined_cte() }} (
 
     select
         responses.conversation_key,
@@ -366,7 +406,7 @@ responses_checked as (
 
 ),
 
-responses_typed as (
+responses_typed as {{ tracehouse.export_inlined_cte() }} (
 
     select
         *,
@@ -392,7 +432,7 @@ responses_typed as (
 
 ),
 
-responses_split as (
+responses_split as {{ tracehouse.export_inlined_cte() }} (
 
     select
         *,
@@ -412,7 +452,7 @@ responses_split as (
 
 ),
 
-responses_exportable as (
+responses_exportable as {{ tracehouse.export_inlined_cte() }} (
 
     select
         *,
@@ -448,9 +488,45 @@ responses_exportable as (
 
 ),
 
+responses_gathered as (
+
+    -- a message with several responses: windows over its rows, not a GROUP BY, because an
+    -- aggregate state holding text cannot spill and a window's partitions can (at 10x kimi
+    -- the GROUP BY over these ~0.5 GB of bodies ran out of memory at 2 GB)
+    select
+        conversation_key,
+        message_index,
+        response_index,
+        responses_in_message as tool_responses,
+        bool_and(is_response_exportable) over messages_window as are_responses_exportable,
+        {{ tracehouse.export_string_agg_over(
+            "'<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>'",
+            'chr(10)',
+            'messages_window'
+        ) }} as responses_layout,
+        {{ tracehouse.export_json_array_agg_over(
+            tracehouse.export_json_object_flat([
+                ('role', "'tool'"),
+                ('name', 'tool_name'),
+                ('tool_call_id', 'tool_call_id'),
+                ('content', 'content_text'),
+            ]),
+            'messages_window'
+        ) }} as tool_messages_json
+
+    from responses_exportable
+    where responses_in_message > 1
+    window messages_window as (
+        partition by conversation_key, message_index
+        order by response_index
+        rows between unbounded preceding and unbounded following
+    )
+
+),
+
 tool_messages as (
 
-    -- most tool messages have one response: taken as it is, only the others are aggregated
+    -- most tool messages have one response: taken as it is; the others are gathered above
     select
         conversation_key,
         message_index,
@@ -472,26 +548,13 @@ tool_messages as (
     select
         conversation_key,
         message_index,
-        count(*) as tool_responses,
-        bool_and(is_response_exportable) as are_responses_exportable,
-        {{ tracehouse.export_string_agg(
-            "'<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>'",
-            'chr(10)',
-            'response_index'
-        ) }} as responses_layout,
-        {{ tracehouse.export_json_array_agg(
-            tracehouse.export_json_object_flat([
-                ('role', "'tool'"),
-                ('name', 'tool_name'),
-                ('tool_call_id', 'tool_call_id'),
-                ('content', 'content_text'),
-            ]),
-            'response_index'
-        ) }} as tool_messages_json
+        tool_responses,
+        are_responses_exportable,
+        responses_layout,
+        tool_messages_json
 
-    from responses_exportable
-    where responses_in_message > 1
-    group by conversation_key, message_index
+    from responses_gathered
+    where response_index = 0
 
 ),
 
