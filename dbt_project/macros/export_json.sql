@@ -32,6 +32,18 @@
     cast({{ expression }} as json)
 {%- endmacro %}
 
+{#
+  A JSON array of one `expression`: what export_json_array_agg gives for a group of one row,
+  for the rows that need no aggregate.
+#}
+{% macro export_json_array(expression) -%}
+    {{ return(adapter.dispatch('export_json_array', 'tracehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__export_json_array(expression) -%}
+    to_json([{{ expression }}])
+{%- endmacro %}
+
 {# Aggregate: a JSON array of `expression` (JSON values or scalars) in `order_by` order. #}
 {% macro export_json_array_agg(expression, order_by) -%}
     {{ return(adapter.dispatch('export_json_array_agg', 'tracehouse')(expression, order_by)) }}
@@ -48,6 +60,26 @@
 
 {% macro duckdb__export_string_agg(expression, separator, order_by) -%}
     string_agg({{ expression }}, {{ separator }} order by {{ order_by }})
+{%- endmacro %}
+
+{#
+  Window aggregates over a named window `window_name` whose frame is the whole partition in
+  its order: the same text as export_string_agg / export_json_array_agg, on every row.
+#}
+{% macro export_string_agg_over(expression, separator, window_name) -%}
+    {{ return(adapter.dispatch('export_string_agg_over', 'tracehouse')(expression, separator, window_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__export_string_agg_over(expression, separator, window_name) -%}
+    string_agg({{ expression }}, {{ separator }}) over {{ window_name }}
+{%- endmacro %}
+
+{% macro export_json_array_agg_over(expression, window_name) -%}
+    {{ return(adapter.dispatch('export_json_array_agg_over', 'tracehouse')(expression, window_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__export_json_array_agg_over(expression, window_name) -%}
+    to_json(list({{ expression }}) over {{ window_name }})
 {%- endmacro %}
 
 {# The top-level keys of a JSON object text, in order, joined by ','. #}
@@ -144,4 +176,22 @@
             then {{ tracehouse.export_json_object(pairs, keep_nulls=true) }}
         else {{ tracehouse.export_json_object(pairs) }}
     end
+{%- endmacro %}
+
+{#
+  `name as {{ export_inlined_cte() }} (...)`: a CTE read by several CTEs is computed by each
+  reader instead of being materialized once. DuckDB materializes such a CTE whole, in memory,
+  with its text: for `blocks` (every block body) and the per-piece CTEs of export_messages
+  that held several GB at 10x kimi and ran out of memory; scanned again with each reader's
+  filters pushed down, it streams.
+#}
+{% macro export_inlined_cte() -%}
+    {{ return(adapter.dispatch('export_inlined_cte', 'tracehouse')()) }}
+{%- endmacro %}
+
+{% macro default__export_inlined_cte() -%}
+{%- endmacro %}
+
+{% macro duckdb__export_inlined_cte() -%}
+    not materialized
 {%- endmacro %}

@@ -34,28 +34,28 @@ messages as (
 
 ),
 
-blocks as (
+blocks as {{ tracehouse.export_inlined_cte() }} (
 
     select * from {{ ref('int_blocks_parsed') }}
     {{ tracehouse.where_conversation_changed() }}
 
 ),
 
-calls_parsed as (
+calls_parsed as {{ tracehouse.export_inlined_cte() }} (
 
     select * from {{ ref('int_tool_calls_parsed') }}
     {{ tracehouse.where_conversation_changed() }}
 
 ),
 
-calls_paired as (
+calls_paired as {{ tracehouse.export_inlined_cte() }} (
 
     select * from {{ ref('int_tool_calls_paired') }}
     {{ tracehouse.where_conversation_changed() }}
 
 ),
 
-responses as (
+responses as {{ tracehouse.export_inlined_cte() }} (
 
     select * from {{ ref('int_tool_responses_classified') }}
     {{ tracehouse.where_conversation_changed() }}
@@ -102,12 +102,16 @@ first_calls as (
 
 ),
 
-visible_texts as (
+visible_pieces as {{ tracehouse.export_inlined_cte() }} (
 
     select
         blocks.conversation_key,
         blocks.message_index,
-        {{ tracehouse.export_string_agg('blocks.block_body', "''", 'blocks.block_index') }} as visible_text
+        blocks.block_index,
+        blocks.block_body,
+        count(*) over (
+            partition by blocks.conversation_key, blocks.message_index
+        ) as pieces
 
     from blocks
     left join first_calls
@@ -121,11 +125,65 @@ visible_texts as (
             first_calls.first_call_block_index is null
             or blocks.block_index < first_calls.first_call_block_index
         )
-    group by blocks.conversation_key, blocks.message_index
 
 ),
 
-calls_checked as (
+visible_texts as (
+
+    -- most turns have one visible piece: it is taken as it is; only turns with several are
+    -- gathered (a text aggregate state cannot spill)
+    select
+        conversation_key,
+        message_index,
+        block_body as visible_text
+
+    from visible_pieces
+    where pieces = 1
+
+    union all
+
+    select
+        conversation_key,
+        message_index,
+        visible_text
+
+    from (
+        -- several pieces: a window, not a GROUP BY (see responses_gathered)
+        select
+            conversation_key,
+            message_index,
+            block_index,
+            min(block_index) over pieces_window as first_block_index,
+            {{ tracehouse.export_string_agg_over('block_body', "''", 'pieces_window') }} as visible_text
+
+        from visible_pieces
+        where pieces > 1
+        window pieces_window as (
+            partition by conversation_key, message_index
+            order by block_index
+            rows between unbounded preceding and unbounded following
+        )
+    ) as gathered
+    where block_index = first_block_index
+
+),
+
+call_counts as (
+
+    -- read from the model, not the `calls_parsed` CTE, so that the CTE (with its bodies) has
+    -- one reader
+    select
+        conversation_key,
+        message_index,
+        count(*) as calls_in_message
+
+    from {{ ref('int_tool_calls_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
+    group by conversation_key, message_index
+
+),
+
+calls_checked as {{ tracehouse.export_inlined_cte() }} (
 
     select
         calls_parsed.conversation_key,
@@ -135,6 +193,7 @@ calls_checked as (
         calls_parsed.call_body,
         calls_parsed.is_malformed,
         calls_paired.status,
+        call_counts.calls_in_message,
         '{"name": '
         || {{ tracehouse.json_to_text('calls_parsed.call_fields_name') }}
         || ', "arguments": ' as call_prefix,
@@ -161,10 +220,14 @@ calls_checked as (
             calls_parsed.conversation_key = calls_paired.conversation_key
             and calls_parsed.message_index = calls_paired.message_index
             and calls_parsed.call_index = calls_paired.call_index
+    inner join call_counts
+        on
+            calls_parsed.conversation_key = call_counts.conversation_key
+            and calls_parsed.message_index = call_counts.message_index
 
 ),
 
-calls_split as (
+calls_split as {{ tracehouse.export_inlined_cte() }} (
 
     select
         *,
@@ -182,23 +245,26 @@ calls_split as (
 
 ),
 
-turn_calls as (
+calls_gathered as (
 
+    -- a turn with several calls: windows over its rows, not a GROUP BY (see responses_gathered)
     select
         conversation_key,
         message_index,
-        count(*) as tool_calls,
-        count(*) filter (where is_malformed) as malformed_tool_calls,
-        count(*) filter (where status = 'error') as failed_tool_calls,
-        bool_and(is_call_exportable) as are_calls_exportable,
-        {{ tracehouse.export_string_agg(
+        call_index,
+        min(call_index) over calls_window as first_call_index,
+        calls_in_message as tool_calls,
+        count(*) filter (where is_malformed) over calls_window as malformed_tool_calls,
+        count(*) filter (where status = 'error') over calls_window as failed_tool_calls,
+        bool_and(is_call_exportable) over calls_window as are_calls_exportable,
+        {{ tracehouse.export_string_agg_over(
             "'<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>'",
             'chr(10)',
-            'call_index'
+            'calls_window'
         ) }} as calls_layout,
         -- keep_nulls: json_merge_patch would also drop null members inside the arguments
         -- ("timeout": null), which calls_layout keeps, so the lossless check could not see it.
-        {{ tracehouse.export_json_array_agg(
+        {{ tracehouse.export_json_array_agg_over(
             tracehouse.export_json_object([
                 ('type', "'function'"),
                 ('function', tracehouse.export_json_object([
@@ -208,9 +274,9 @@ turn_calls as (
                     )),
                 ], keep_nulls=true)),
             ], keep_nulls=true),
-            'call_index'
+            'calls_window'
         ) }} as tool_calls_json,
-        {{ tracehouse.export_json_array_agg(
+        {{ tracehouse.export_json_array_agg_over(
             tracehouse.export_json_object([
                 ('type', "'function'"),
                 ('function', tracehouse.export_json_object([
@@ -218,17 +284,76 @@ turn_calls as (
                     ('arguments', 'arguments_text'),
                 ], keep_nulls=true)),
             ], keep_nulls=true),
-            'call_index'
+            'calls_window'
         ) }} as tool_calls_openai_json
 
     from calls_split
-    group by conversation_key, message_index
+    where calls_in_message > 1
+    window calls_window as (
+        partition by conversation_key, message_index
+        order by call_index
+        rows between unbounded preceding and unbounded following
+    )
+
+),
+
+turn_calls as (
+
+    -- most turns have one call: its pieces are taken as they are; the others are gathered
+    -- above (a text aggregate state cannot spill)
+    select
+        conversation_key,
+        message_index,
+        1 as tool_calls,
+        case when is_malformed then 1 else 0 end as malformed_tool_calls,
+        case when status = 'error' then 1 else 0 end as failed_tool_calls,
+        is_call_exportable as are_calls_exportable,
+        '<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>' as calls_layout,
+        {{ tracehouse.export_json_array(
+            tracehouse.export_json_object([
+                ('type', "'function'"),
+                ('function', tracehouse.export_json_object([
+                    ('name', 'tool_name'),
+                    ('arguments', tracehouse.export_json_parse(
+                        'case when is_call_exportable then arguments_text end'
+                    )),
+                ], keep_nulls=true)),
+            ], keep_nulls=true)
+        ) }} as tool_calls_json,
+        {{ tracehouse.export_json_array(
+            tracehouse.export_json_object([
+                ('type', "'function'"),
+                ('function', tracehouse.export_json_object([
+                    ('name', 'tool_name'),
+                    ('arguments', 'arguments_text'),
+                ], keep_nulls=true)),
+            ], keep_nulls=true)
+        ) }} as tool_calls_openai_json
+
+    from calls_split
+    where calls_in_message = 1
+
+    union all
+
+    select
+        conversation_key,
+        message_index,
+        tool_calls,
+        malformed_tool_calls,
+        failed_tool_calls,
+        are_calls_exportable,
+        calls_layout,
+        tool_calls_json,
+        tool_calls_openai_json
+
+    from calls_gathered
+    where call_index = first_call_index
 
 ),
 
 ---------- tool messages: one structured message per response block
 
-response_blocks as (
+response_blocks as {{ tracehouse.export_inlined_cte() }} (
 
     select
         conversation_key,
@@ -241,7 +366,21 @@ response_blocks as (
 
 ),
 
-responses_checked as (
+response_counts as (
+
+    -- read from the model, not the `responses` CTE, so that the CTE has one reader
+    select
+        conversation_key,
+        message_index,
+        count(*) as responses_in_message
+
+    from {{ ref('int_tool_responses_classified') }}
+    {{ tracehouse.where_conversation_changed() }}
+    group by conversation_key, message_index
+
+),
+
+responses_checked as {{ tracehouse.export_inlined_cte() }} (
 
     select
         responses.conversation_key,
@@ -251,7 +390,8 @@ responses_checked as (
         responses.tool_name,
         responses.status,
         responses.is_json_object,
-        response_blocks.response_body
+        response_blocks.response_body,
+        response_counts.responses_in_message
 
     from responses
     inner join response_blocks
@@ -259,10 +399,14 @@ responses_checked as (
             responses.conversation_key = response_blocks.conversation_key
             and responses.message_index = response_blocks.message_index
             and responses.block_index = response_blocks.block_index
+    inner join response_counts
+        on
+            responses.conversation_key = response_counts.conversation_key
+            and responses.message_index = response_counts.message_index
 
 ),
 
-responses_typed as (
+responses_typed as {{ tracehouse.export_inlined_cte() }} (
 
     select
         *,
@@ -288,7 +432,7 @@ responses_typed as (
 
 ),
 
-responses_split as (
+responses_split as {{ tracehouse.export_inlined_cte() }} (
 
     select
         *,
@@ -308,7 +452,7 @@ responses_split as (
 
 ),
 
-responses_exportable as (
+responses_exportable as {{ tracehouse.export_inlined_cte() }} (
 
     select
         *,
@@ -344,30 +488,73 @@ responses_exportable as (
 
 ),
 
-tool_messages as (
+responses_gathered as (
 
+    -- a message with several responses: windows over its rows, not a GROUP BY, because an
+    -- aggregate state holding text cannot spill and a window's partitions can (at 10x kimi
+    -- the GROUP BY over these ~0.5 GB of bodies ran out of memory at 2 GB)
     select
         conversation_key,
         message_index,
-        count(*) as tool_responses,
-        bool_and(is_response_exportable) as are_responses_exportable,
-        {{ tracehouse.export_string_agg(
+        response_index,
+        responses_in_message as tool_responses,
+        bool_and(is_response_exportable) over messages_window as are_responses_exportable,
+        {{ tracehouse.export_string_agg_over(
             "'<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>'",
             'chr(10)',
-            'response_index'
+            'messages_window'
         ) }} as responses_layout,
-        {{ tracehouse.export_json_array_agg(
+        {{ tracehouse.export_json_array_agg_over(
             tracehouse.export_json_object_flat([
                 ('role', "'tool'"),
                 ('name', 'tool_name'),
                 ('tool_call_id', 'tool_call_id'),
                 ('content', 'content_text'),
             ]),
-            'response_index'
+            'messages_window'
         ) }} as tool_messages_json
 
     from responses_exportable
-    group by conversation_key, message_index
+    where responses_in_message > 1
+    window messages_window as (
+        partition by conversation_key, message_index
+        order by response_index
+        rows between unbounded preceding and unbounded following
+    )
+
+),
+
+tool_messages as (
+
+    -- most tool messages have one response: taken as it is; the others are gathered above
+    select
+        conversation_key,
+        message_index,
+        1 as tool_responses,
+        is_response_exportable as are_responses_exportable,
+        '<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>' as responses_layout,
+        {{ tracehouse.export_json_array(tracehouse.export_json_object_flat([
+                ('role', "'tool'"),
+                ('name', 'tool_name'),
+                ('tool_call_id', 'tool_call_id'),
+                ('content', 'content_text'),
+        ])) }} as tool_messages_json
+
+    from responses_exportable
+    where responses_in_message = 1
+
+    union all
+
+    select
+        conversation_key,
+        message_index,
+        tool_responses,
+        are_responses_exportable,
+        responses_layout,
+        tool_messages_json
+
+    from responses_gathered
+    where response_index = 0
 
 ),
 
