@@ -1,7 +1,12 @@
--- Reconciliation: tokenizing and parsing lose nothing. Each block's opening tag (when it has
--- one), body and closing tag (when it has one), concatenated in block order, rebuild every
--- message byte-exact. (Blocks are built from the lexer's tag segments, so this also checks
--- the lexer.) Returns the messages that do not.
+-- Reconciliation: parsing loses nothing. Each block's opening tag (when it has one), body and
+-- closing tag (when it has one), concatenated in block order, rebuild every message
+-- byte-exact. Returns the messages that do not.
+--
+-- Checked without concatenating (an ordered string aggregate holds all the text of a build
+-- in memory and ran out of it at 2 GB on 15k conversations): every block's text must be the
+-- message's text at the block's offset (the lengths of the blocks before it), and the
+-- blocks' lengths must add up to the message's. Both hold exactly when the concatenation
+-- is the message.
 
 with
 
@@ -23,7 +28,6 @@ block_texts as (
         conversation_key,
         message_index,
         block_index,
-        count(*) over (partition by conversation_key, message_index) as message_blocks,
         case when has_opening_tag then '<' || block_kind || '>' else '' end
         || block_body
         || case when has_closing_tag then '</' || block_kind || '>' else '' end as block_text
@@ -32,27 +36,54 @@ block_texts as (
 
 ),
 
-rebuilt as (
+block_offsets as (
 
-    -- a message of one block is that block; only the others need an ordered concatenation
+    -- keys and lengths only: the window sorts no text
     select
         conversation_key,
         message_index,
-        block_text as rebuilt_text
+        block_index,
+        cast(coalesce(sum(length(block_text)) over (
+            partition by conversation_key, message_index
+            order by block_index
+            rows between unbounded preceding and 1 preceding
+        ), 0) + 1 as bigint) as block_start
 
     from block_texts
-    where message_blocks = 1
 
-    union all
+),
+
+message_lengths as (
 
     select
         conversation_key,
         message_index,
-        {{ tracehouse.string_agg_ordered('block_text', 'block_index') }} as rebuilt_text
+        sum(length(block_text)) as rebuilt_chars
 
     from block_texts
-    where message_blocks > 1
     group by conversation_key, message_index
+
+),
+
+misplaced_blocks as (
+
+    select distinct
+        block_texts.conversation_key,
+        block_texts.message_index
+
+    from block_texts
+    inner join block_offsets
+        on
+            block_texts.conversation_key = block_offsets.conversation_key
+            and block_texts.message_index = block_offsets.message_index
+            and block_texts.block_index = block_offsets.block_index
+    inner join messages
+        on
+            block_texts.conversation_key = messages.conversation_key
+            and block_texts.message_index = messages.message_index
+    where
+        substring(messages.message_text, block_offsets.block_start, length(block_texts.block_text))
+        != block_texts.block_text
 
 )
 
@@ -60,13 +91,21 @@ select
     messages.conversation_key,
     messages.message_index,
     messages.message_chars,
-    length(rebuilt.rebuilt_text) as rebuilt_chars
+    message_lengths.rebuilt_chars
 
 from messages
-left join rebuilt
+left join message_lengths
     on
-        messages.conversation_key = rebuilt.conversation_key
-        and messages.message_index = rebuilt.message_index
+        messages.conversation_key = message_lengths.conversation_key
+        and messages.message_index = message_lengths.message_index
+left join misplaced_blocks
+    on
+        messages.conversation_key = misplaced_blocks.conversation_key
+        and messages.message_index = misplaced_blocks.message_index
 where
     coalesce(messages.message_text, '') != ''
-    and (rebuilt.rebuilt_text is null or rebuilt.rebuilt_text != messages.message_text)
+    and (
+        message_lengths.rebuilt_chars is null
+        or message_lengths.rebuilt_chars != messages.message_chars
+        or misplaced_blocks.conversation_key is not null
+    )
