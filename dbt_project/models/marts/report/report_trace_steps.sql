@@ -7,7 +7,13 @@
   `text_chars` says how long the full text is. For a response whose body is JSON,
   `result_preview` is the part a reader wants: `content.error` when set, else
   `content.output`, else `content` (a string as is, other JSON minified).
+
+  Built after export_messages, never beside it: the two are the build's largest queries
+  and, run at the same time, they ran out of DuckDB's 2 GB on 15k conversations (each
+  passes alone).
 #}
+
+-- depends_on: {{ ref('export_messages') }}
 
 with
 
