@@ -177,11 +177,12 @@ def check_options(options: ExportOptions) -> None:
             raise UserError(f"--out {out}: {path} exists and is not writable")
 
 
-def _conversation_filters(options: ExportOptions, alias: str = "") -> tuple[list[str], list]:
-    """(SQL predicates, their parameters) for the conversation-level filters."""
-    a = f"{alias}." if alias else ""
-    predicates: list[tuple[str, str, list]] = _named_filters(options, a)
-    return [sql for _, sql, _ in predicates], [p for _, _, params in predicates for p in params]
+def _where(named: list[tuple[str, str, list]]) -> tuple[str, list]:
+    """Named filters as one SQL condition (`true` when there is none) and its parameters."""
+    return (
+        " and ".join(sql for _, sql, _ in named) or "true",
+        [p for _, _, params in named for p in params],
+    )
 
 
 def _named_filters(options: ExportOptions, a: str) -> list[tuple[str, str, list]]:
@@ -308,9 +309,7 @@ def _batch_params(options: ExportOptions, first: str, last: str, params: list) -
 def _plan_batches(con, options: ExportOptions, split_sql: str, split_params: list) -> list:
     """Consecutive key ranges of the selected conversations, each about BATCH_TEXT_CHARS of
     output (prompt-response repeats each conversation's text in every turn's prompt)."""
-    named = _named_filters(_conversation_level(options), "c.")
-    where_sql = " and ".join(sql for _, sql, _ in named) or "true"
-    params = [p for _, _, ps in named for p in ps]
+    where_sql, params = _where(_named_filters(_conversation_level(options), "c."))
     size = "c.conversation_chars"
     if options.format == "prompt-response":
         size = "c.conversation_chars * (c.assistant_turns + 1) // 2"
@@ -390,31 +389,33 @@ def _export(con, options: ExportOptions, started: float, quiet: bool) -> ExportR
     result = ExportResult()
     table = PROMPT_RESPONSE_TURNS if options.format == "prompt-response" else CONVERSATIONS
     named = _named_filters(options, "c.")
-    where_sql = " and ".join(sql for _, sql, _ in named) or "true"
-    params = [p for _, _, ps in named for p in ps]
-    plans = {}
-    for part, path in output_paths(options.out, options.val_fraction).items():
-        split_sql, split_params = _split_filter(part, options.val_fraction)
-        plans[part] = (path, split_sql, split_params)
-        plans[part] += (_plan_batches(con, options, split_sql, split_params),)
-    total = sum(len(plan[3]) for plan in plans.values())
+    where_sql, params = _where(named)
+    paths = output_paths(options.out, options.val_fraction)
+    splits = {part: _split_filter(part, options.val_fraction) for part in paths}
+    batches = {
+        part: _plan_batches(con, options, split_sql, split_params)
+        for part, (split_sql, split_params) in splits.items()
+    }
     written: dict[str, Path] = {}
     try:
+        total = sum(len(part_batches) for part_batches in batches.values())
         with progress_bar(total, "export", "batch", quiet) as bar:
-            for part, (path, split_sql, split_params, batches) in plans.items():
-                sql = _batch_sql(options, where_sql, split_sql)
+            for part, (split_sql, split_params) in splits.items():
                 written[part] = _write_batches(
                     con,
-                    sql,
-                    [_batch_params(options, a, b, params + split_params) for a, b in batches],
-                    path,
+                    _batch_sql(options, where_sql, split_sql),
+                    [
+                        _batch_params(options, first, last, params + split_params)
+                        for first, last in batches[part]
+                    ],
+                    paths[part],
                     bar.update,
                 )
-        result.manifest = _manifest(con, options, table, named, params, written, started)
+        result.manifest = _manifest(con, options, table, named, written, started)
         # the outputs appear together, and only once everything (manifest included) worked
         for part, tmp in written.items():
-            os.replace(tmp, plans[part][0])
-            result.files[part] = plans[part][0]
+            os.replace(tmp, paths[part])
+            result.files[part] = paths[part]
     finally:
         for tmp in written.values():
             tmp.unlink(missing_ok=True)
@@ -457,7 +458,7 @@ def _sql_path(path: Path) -> str:
     return str(path.resolve()).replace("'", "''")
 
 
-def _manifest(con, options, table, named, params, files, started) -> dict:
+def _manifest(con, options, table, named, files, started) -> dict:
     conversation_table = CONVERSATIONS
     per_filter = {}
     conversation_named = _named_filters(_conversation_level(options), "")
@@ -469,7 +470,7 @@ def _manifest(con, options, table, named, params, files, started) -> dict:
         per_filter["max_chars"] = con.execute(
             f"select count(*) from {table} where example_chars > ?", [options.max_chars]
         ).fetchone()[0]
-    where_sql = " and ".join(sql for _, sql, _ in named) or "true"
+    where_sql, params = _where(named)
     selected = con.execute(
         f"""
         select
