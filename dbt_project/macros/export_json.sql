@@ -177,21 +177,3 @@
         else {{ tracehouse.export_json_object(pairs) }}
     end
 {%- endmacro %}
-
-{#
-  `name as {{ export_inlined_cte() }} (...)`: a CTE read by several CTEs is computed by each
-  reader instead of being materialized once. DuckDB materializes such a CTE whole, in memory,
-  with its text: for `blocks` (every block body) and the per-piece CTEs of export_messages
-  that held several GB at 10x kimi and ran out of memory; scanned again with each reader's
-  filters pushed down, it streams.
-#}
-{% macro export_inlined_cte() -%}
-    {{ return(adapter.dispatch('export_inlined_cte', 'tracehouse')()) }}
-{%- endmacro %}
-
-{% macro default__export_inlined_cte() -%}
-{%- endmacro %}
-
-{% macro duckdb__export_inlined_cte() -%}
-    not materialized
-{%- endmacro %}

@@ -34,28 +34,28 @@ messages as (
 
 ),
 
-blocks as {{ tracehouse.export_inlined_cte() }} (
+blocks as {{ tracehouse.inlined_cte() }} (
 
     select * from {{ ref('int_blocks_parsed') }}
     {{ tracehouse.where_conversation_changed() }}
 
 ),
 
-calls_parsed as {{ tracehouse.export_inlined_cte() }} (
+calls_parsed as {{ tracehouse.inlined_cte() }} (
 
     select * from {{ ref('int_tool_calls_parsed') }}
     {{ tracehouse.where_conversation_changed() }}
 
 ),
 
-calls_paired as {{ tracehouse.export_inlined_cte() }} (
+calls_paired as {{ tracehouse.inlined_cte() }} (
 
     select * from {{ ref('int_tool_calls_paired') }}
     {{ tracehouse.where_conversation_changed() }}
 
 ),
 
-responses as {{ tracehouse.export_inlined_cte() }} (
+responses as {{ tracehouse.inlined_cte() }} (
 
     select * from {{ ref('int_tool_responses_classified') }}
     {{ tracehouse.where_conversation_changed() }}
@@ -102,7 +102,7 @@ first_calls as (
 
 ),
 
-visible_pieces as {{ tracehouse.export_inlined_cte() }} (
+visible_pieces as {{ tracehouse.inlined_cte() }} (
 
     select
         blocks.conversation_key,
@@ -183,7 +183,7 @@ call_counts as (
 
 ),
 
-calls_checked as {{ tracehouse.export_inlined_cte() }} (
+calls_checked as {{ tracehouse.inlined_cte() }} (
 
     select
         calls_parsed.conversation_key,
@@ -227,7 +227,7 @@ calls_checked as {{ tracehouse.export_inlined_cte() }} (
 
 ),
 
-calls_split as {{ tracehouse.export_inlined_cte() }} (
+calls_split as {{ tracehouse.inlined_cte() }} (
 
     select
         *,
@@ -353,7 +353,7 @@ turn_calls as (
 
 ---------- tool messages: one structured message per response block
 
-response_blocks as {{ tracehouse.export_inlined_cte() }} (
+response_blocks as {{ tracehouse.inlined_cte() }} (
 
     select
         conversation_key,
@@ -380,7 +380,7 @@ response_counts as (
 
 ),
 
-responses_checked as {{ tracehouse.export_inlined_cte() }} (
+responses_checked as {{ tracehouse.inlined_cte() }} (
 
     select
         responses.conversation_key,
@@ -406,7 +406,7 @@ responses_checked as {{ tracehouse.export_inlined_cte() }} (
 
 ),
 
-responses_typed as {{ tracehouse.export_inlined_cte() }} (
+responses_typed as {{ tracehouse.inlined_cte() }} (
 
     select
         *,
@@ -432,7 +432,7 @@ responses_typed as {{ tracehouse.export_inlined_cte() }} (
 
 ),
 
-responses_split as {{ tracehouse.export_inlined_cte() }} (
+responses_split as {{ tracehouse.inlined_cte() }} (
 
     select
         *,
@@ -452,7 +452,7 @@ responses_split as {{ tracehouse.export_inlined_cte() }} (
 
 ),
 
-responses_exportable as {{ tracehouse.export_inlined_cte() }} (
+responses_exportable as {{ tracehouse.inlined_cte() }} (
 
     select
         *,
