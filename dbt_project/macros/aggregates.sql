@@ -1,14 +1,5 @@
 {# Aggregate and window helpers whose spelling differs between engines. #}
 
-{# Concatenation of `expression` in `order_by` order; nulls skipped. #}
-{% macro string_agg_ordered(expression, order_by) -%}
-    {{ return(adapter.dispatch('string_agg_ordered', 'tracehouse')(expression, order_by)) }}
-{%- endmacro %}
-
-{% macro duckdb__string_agg_ordered(expression, order_by) -%}
-    string_agg({{ expression }}, '' order by {{ order_by }})
-{%- endmacro %}
-
 {# Continuous quantile (linear interpolation, as numpy's default). #}
 {% macro quantile(expression, fraction) -%}
     {{ return(adapter.dispatch('quantile', 'tracehouse')(expression, fraction)) }}

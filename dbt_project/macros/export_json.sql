@@ -33,8 +33,8 @@
 {%- endmacro %}
 
 {#
-  A JSON array of one `expression`: what export_json_array_agg gives for a group of one row,
-  for the rows that need no aggregate.
+  A JSON array of one `expression`: what export_json_array_agg_over gives for a partition of
+  one row, for the rows that need no window.
 #}
 {% macro export_json_array(expression) -%}
     {{ return(adapter.dispatch('export_json_array', 'tracehouse')(expression)) }}
@@ -42,15 +42,6 @@
 
 {% macro duckdb__export_json_array(expression) -%}
     to_json([{{ expression }}])
-{%- endmacro %}
-
-{# Aggregate: a JSON array of `expression` (JSON values or scalars) in `order_by` order. #}
-{% macro export_json_array_agg(expression, order_by) -%}
-    {{ return(adapter.dispatch('export_json_array_agg', 'tracehouse')(expression, order_by)) }}
-{%- endmacro %}
-
-{% macro duckdb__export_json_array_agg(expression, order_by) -%}
-    to_json(list({{ expression }} order by {{ order_by }}))
 {%- endmacro %}
 
 {# Aggregate: text joined by `separator` in `order_by` order; null when there is no row. #}
@@ -64,7 +55,8 @@
 
 {#
   Window aggregates over a named window `window_name` whose frame is the whole partition in
-  its order: the same text as export_string_agg / export_json_array_agg, on every row.
+  its order: the same text as export_string_agg (and as `to_json(list(expression order by
+  ...))` for the array), on every row.
 #}
 {% macro export_string_agg_over(expression, separator, window_name) -%}
     {{ return(adapter.dispatch('export_string_agg_over', 'tracehouse')(expression, separator, window_name)) }}

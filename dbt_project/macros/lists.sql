@@ -24,14 +24,6 @@
     {{ list_expression }}[({{ zero_based_position }}) + 1]
 {%- endmacro %}
 
-{% macro list_length(list_expression) -%}
-    {{ return(adapter.dispatch('list_length', 'tracehouse')(list_expression)) }}
-{%- endmacro %}
-
-{% macro duckdb__list_length(list_expression) -%}
-    len({{ list_expression }})
-{%- endmacro %}
-
 {# A field of a struct value (the blocks of parse_blocks). #}
 {% macro struct_field(struct_expression, field_name) -%}
     {{ return(adapter.dispatch('struct_field', 'tracehouse')(struct_expression, field_name)) }}

@@ -3,12 +3,6 @@
   match `len(text.split())` and `text.strip()` exactly.
 #}
 
-{% macro python_whitespace_codepoints() -%}
-    {{ return([9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760,
-               8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202,
-               8232, 8233, 8239, 8287, 12288]) }}
-{%- endmacro %}
-
 {# A regex character class of Python white space, in syntax both RE2 and Java accept. #}
 {% macro python_whitespace_class(negated=false) -%}
     [{% if negated %}^{% endif %}\x{09}-\x{0d}\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]
@@ -28,15 +22,6 @@
         regexp_replace({{ expression }}, '^{{ tracehouse.python_whitespace_class() }}+', ''),
         '{{ tracehouse.python_whitespace_class() }}+$', ''
     )
-{%- endmacro %}
-
-{# Python's str.lstrip(). #}
-{% macro lstrip_whitespace(expression) -%}
-    {{ return(adapter.dispatch('lstrip_whitespace', 'tracehouse')(expression)) }}
-{%- endmacro %}
-
-{% macro duckdb__lstrip_whitespace(expression) -%}
-    regexp_replace({{ expression }}, '^{{ tracehouse.python_whitespace_class() }}+', '')
 {%- endmacro %}
 
 {# Whether the text is empty or only white space (Python: not text.strip()). #}
