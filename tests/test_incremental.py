@@ -19,12 +19,15 @@ from tests.conftest import tracehouse
 
 SOURCE_NAME = "tests/incremental"
 INCREMENTAL = (
-    "fct_conversations",
-    "fct_assistant_turns",
-    "fct_tool_calls",
-    "fct_tool_responses",
-    "report_trace_steps",
-    "export_messages",
+    "intermediate.int_assistant_turns_rebuilt",
+    "intermediate.int_turn_calls_gathered",
+    "intermediate.int_tool_messages_rebuilt",
+    "marts.fct_conversations",
+    "marts.fct_assistant_turns",
+    "marts.fct_tool_calls",
+    "marts.fct_tool_responses",
+    "marts.report_trace_steps",
+    "marts.export_messages",
 )
 
 
@@ -49,16 +52,17 @@ def build(db: Path, *dbt_args: str) -> None:
 
 
 def mart_rows_differing(incremental: Path, scratch: Path) -> dict[str, int]:
-    """Rows of each mart in one warehouse and not the other (both ways, duplicates counted)."""
+    """Rows of each intermediate and mart table in one warehouse and not the other (both ways,
+    duplicates counted)."""
     con = duckdb.connect()
     try:
         con.execute(f"attach '{incremental}' as a (read_only)")
         con.execute(f"attach '{scratch}' as b (read_only)")
         tables = [
-            name
-            for (name,) in con.execute(
-                "select table_name from duckdb_tables() "
-                "where database_name = 'a' and schema_name = 'marts' order by 1"
+            f"{schema}.{name}"
+            for (schema, name) in con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = 'a' "
+                "and schema_name in ('intermediate', 'marts') order by 1, 2"
             ).fetchall()
         ]
         assert set(INCREMENTAL) <= set(tables)
@@ -70,7 +74,7 @@ def mart_rows_differing(incremental: Path, scratch: Path) -> dict[str, int]:
                 for (name, data_type) in con.execute(
                     "select column_name, data_type from duckdb_columns() "
                     "where database_name = 'a' "
-                    "and schema_name = 'marts' and table_name = ? "
+                    "and schema_name || '.' || table_name = ? "
                     "and column_name not in "
                     "('load_id', 'loaded_at', 'built_at', 'dbt_invocation_id') "
                     "order by column_index",
@@ -79,10 +83,10 @@ def mart_rows_differing(incremental: Path, scratch: Path) -> dict[str, int]:
             ]
             select = ", ".join(columns)
             count = con.execute(
-                f"select (select count(*) from (select {select} from a.marts.{table} "
-                f"except all select {select} from b.marts.{table})) + "
-                f"(select count(*) from (select {select} from b.marts.{table} "
-                f"except all select {select} from a.marts.{table}))"
+                f"select (select count(*) from (select {select} from a.{table} "
+                f"except all select {select} from b.{table})) + "
+                f"(select count(*) from (select {select} from b.{table} "
+                f"except all select {select} from a.{table}))"
             ).fetchone()[0]
             if count:
                 differing[table] = count
@@ -116,8 +120,7 @@ def test_incremental_builds_equal_builds_from_scratch(data, tmp_path):
         loads = {row[0] for row in con.execute("select load_id from raw.loads").fetchall()}
         for table in INCREMENTAL:
             kept = {
-                row[0]
-                for row in con.execute(f"select distinct load_id from marts.{table}").fetchall()
+                row[0] for row in con.execute(f"select distinct load_id from {table}").fetchall()
             }
             assert kept <= loads, table  # nothing left from a replaced load
         kimi = con.execute(
@@ -134,15 +137,14 @@ def test_a_build_with_no_new_data_appends_nothing_twice(data, tmp_path):
     build(db, "--exclude", "resource_type:test")
     con = duckdb.connect(str(db), read_only=True)
     before = {
-        table: con.execute(f"select count(*) from marts.{table}").fetchone()[0]
-        for table in INCREMENTAL
+        table: con.execute(f"select count(*) from {table}").fetchone()[0] for table in INCREMENTAL
     }
     con.close()
     build(db, "--exclude", "resource_type:test")
     con = duckdb.connect(str(db), read_only=True)
     try:
         for table in INCREMENTAL:
-            after = con.execute(f"select count(*) from marts.{table}").fetchone()[0]
+            after = con.execute(f"select count(*) from {table}").fetchone()[0]
             assert after == before[table] > 0, table
     finally:
         con.close()
