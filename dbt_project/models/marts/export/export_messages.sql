@@ -154,7 +154,7 @@ visible_texts as (
             message_index,
             block_index,
             min(block_index) over pieces_window as first_block_index,
-            {{ tracehouse.export_string_agg_over('block_body', "''", 'pieces_window') }} as visible_text
+            {{ tracehouse.export_string_agg_over('block_body', "''", 'pieces_window', 'block_index') }} as visible_text
 
         from visible_pieces
         where pieces > 1
@@ -233,7 +233,7 @@ calls_split as {{ tracehouse.inlined_cte() }} (
         *,
         coalesce(
             is_call_representable
-            and starts_with(call_body, call_prefix)
+            and {{ tracehouse.export_starts_with('call_body', 'call_prefix') }}
             and right(call_body, 1) = '}',
             false
         ) as is_call_exportable,
@@ -260,7 +260,8 @@ calls_gathered as (
         {{ tracehouse.export_string_agg_over(
             "'<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>'",
             'chr(10)',
-            'calls_window'
+            'calls_window',
+            'call_index'
         ) }} as calls_layout,
         -- keep_nulls: json_merge_patch would also drop null members inside the arguments
         -- ("timeout": null), which calls_layout keeps, so the lossless check could not see it.
@@ -274,7 +275,8 @@ calls_gathered as (
                     )),
                 ], keep_nulls=true)),
             ], keep_nulls=true),
-            'calls_window'
+            'calls_window',
+            'call_index'
         ) }} as tool_calls_json,
         {{ tracehouse.export_json_array_agg_over(
             tracehouse.export_json_object([
@@ -284,7 +286,8 @@ calls_gathered as (
                     ('arguments', 'arguments_text'),
                 ], keep_nulls=true)),
             ], keep_nulls=true),
-            'calls_window'
+            'calls_window',
+            'call_index'
         ) }} as tool_calls_openai_json
 
     from calls_split
@@ -464,14 +467,14 @@ responses_exportable as {{ tracehouse.inlined_cte() }} (
                 or {{ tracehouse.json_kind('tool_call_id_json') }} = 'string'
             )
             and {{ tracehouse.export_json_is_python_dumps('response_body') }}
-            and starts_with(response_body, response_prefix)
+            and {{ tracehouse.export_starts_with('response_body', 'response_prefix') }}
             and right(response_body, 1) = '}'
             and not (
                 content_string is not null
                 and {{ tracehouse.json_strict_valid('content_string') }}
-                and json_type(
-                    case when {{ tracehouse.json_strict_valid('content_string') }} then content_string end
-                ) != 'VARCHAR'
+                and not {{ tracehouse.export_json_is_string(
+                    'case when ' ~ tracehouse.json_strict_valid('content_string') ~ ' then content_string end'
+                ) }}
             ),
             false
         ) as is_response_exportable,
@@ -502,7 +505,8 @@ responses_gathered as (
         {{ tracehouse.export_string_agg_over(
             "'<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>'",
             'chr(10)',
-            'messages_window'
+            'messages_window',
+            'response_index'
         ) }} as responses_layout,
         {{ tracehouse.export_json_array_agg_over(
             tracehouse.export_json_object_flat([
@@ -511,7 +515,8 @@ responses_gathered as (
                 ('tool_call_id', 'tool_call_id'),
                 ('content', 'content_text'),
             ]),
-            'messages_window'
+            'messages_window',
+            'response_index'
         ) }} as tool_messages_json
 
     from responses_exportable
@@ -701,7 +706,7 @@ shaped as (
                     ('role', "'assistant'"),
                     ('content', 'assistant_content'),
                     ('reasoning_content', 'reasoning_content'),
-                    ('tool_calls', 'tool_calls_json'),
+                    ('tool_calls', tracehouse.export_json_value('tool_calls_json')),
                 ]) }}
             when role = 'tool' then null
             else {{ tracehouse.export_json_object_flat([('role', 'role'), ('content', 'message_text')]) }}
@@ -712,7 +717,7 @@ shaped as (
                     ('role', "'assistant'"),
                     ('content', 'assistant_content'),
                     ('reasoning_content', 'reasoning_content'),
-                    ('tool_calls', 'tool_calls_openai_json'),
+                    ('tool_calls', tracehouse.export_json_value('tool_calls_openai_json')),
                 ]) }}
         end as message_object_openai,
         case
