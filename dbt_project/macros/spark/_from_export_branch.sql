@@ -7,26 +7,60 @@
 #}
 
 {#
-  Strict validity: the text, wrapped in brackets, must be a JSON array of exactly one value
-  (Spark's parser rejects trailing commas and garbage after the value), then the same
-  nan/inf checks as DuckDB's version. Strings are blanked without a repeated group (Java
-  recurses per repetition): escapes are removed first, then `"[^"]*"` is a whole string.
+  Strict validity. Spark's JSON parser is lenient (single quotes, raw control characters, NaN),
+  so it only checks the structure: the text, wrapped in brackets, must be an array of exactly
+  one value (no trailing comma, nothing after the value). Python's NaN, Infinity and -Infinity,
+  which DuckDB's check accepts, are replaced by 0 for that parse, outside strings only. What
+  the lenient parser lets through is then ruled out on the text: a control character other
+  than JSON white space, or any inside a string; outside strings, anything but brackets,
+  separators, numbers, literals and white space (single quotes, bare names, lower-case nan);
+  a lone surrogate escape; and the same trailing comma and nan/inf check as DuckDB's version. Strings are found without
+  a regex that repeats a group (Java recurses per repetition): escaped backslashes and quotes
+  are replaced by \u0001 and \u0002 first (valid JSON holds neither raw), so that a string is
+  `"[^"]*"`.
 #}
 {% macro spark__json_strict_valid(expression) -%}
+    {%- set masked = "replace(replace(" ~ expression ~ ", r'\\\\', chr(1)), r'\\\"', chr(2))" -%}
     case
         when {{ expression }} is null then false
-        when not coalesce(json_array_length('[' || {{ expression }} || ']') = 1, false) then false
-        when not regexp(
-            {{ expression }},
-            r',[ \t\n\r]*[\]}]|(?:^|[:\[,])[ \t\n\r]*-?(?i:nan|inf|infinity)[ \t\n\r]*(?:[,\]}]|$)'
-        ) then true
-        else not regexp(
-            regexp_replace(
-                regexp_replace(regexp_replace({{ expression }}, r'(?s)\\.', ''), r'"[^"]*"', '""'),
-                r'NaN|-?Infinity', ''
-            ),
-            r',[ \t\n\r]*[\]}]|(?i:nan|inf)'
-        )
+        when regexp({{ expression }}, r'[\x00-\x08\x0b\x0c\x0e-\x1f]') then false
+        else transform(
+            array(regexp_extract_all({{ masked }}, r'"[^"]*"|[^"]+', 0)),
+            json_tokens -> coalesce(json_array_length(
+                '[' || array_join(transform(
+                    json_tokens,
+                    json_token -> case
+                        when startswith(json_token, '"')
+                            then replace(replace(json_token, chr(2), r'\"'), chr(1), r'\\')
+                        else regexp_replace(json_token, r'NaN|-?Infinity', '0')
+                    end
+                ), '') || ']'
+            ) = 1, false)
+            and not exists(
+                json_tokens,
+                json_token -> case
+                    when startswith(json_token, '"') then regexp(json_token, r'[\t\n\r]')
+                    else regexp(
+                        regexp_replace(json_token, r'true|false|null|NaN|Infinity', ''),
+                        r'[^\[\]{}:,0-9eE.+\- \t\n\r]'
+                    )
+                end
+            )
+            and not regexp(
+                {{ masked }},
+                r'\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}'
+            )
+            and not regexp(
+                regexp_replace(
+                    array_join(
+                        transform(json_tokens, json_token -> case when startswith(json_token, '"') then '""' else json_token end),
+                        ''
+                    ),
+                    r'NaN|-?Infinity', ''
+                ),
+                r',[ \t\n\r]*[\]}]|(?i:nan|inf)'
+            )
+        )[0]
     end
 {%- endmacro %}
 
@@ -37,9 +71,12 @@
   (whose own text sorts object keys, so it is used for the kind and for scalars only).
   get_json_object escapes characters outside the BMP as surrogate pairs (\uD83D\uDE00) where
   DuckDB writes them as they are: its strings are encoded again by spark__export_json_minify.
-  Known differences: a float inside an object or array is written by Java (1.23456789E7
-  where DuckDB writes 12345678.9); a text with a duplicate key has no variant, and its value
-  is taken as get_json_object gives it.
+  Known differences (tested against DuckDB on a battery of texts): a float inside an
+  extracted object or array, and a float scalar below 1e-3 or written with an exponent, are
+  written by Java (1.0E-5 where DuckDB writes 0.00001); a text with NaN or Infinity, which
+  DuckDB's reader takes, gives nulls (Spark's reader rejects it); a text with a duplicate key
+  has no variant, and its value is taken as get_json_object gives it (a string unquoted); a
+  number beyond double range (1e400) comes back as the string "Infinity".
 #}
 {% macro spark__json_extract_paths(expression, paths) -%}
     array(
@@ -47,11 +84,21 @@
         {%- set variant = "try_variant_get(try_parse_json(" ~ expression ~ "), '" ~ path ~ "')" %}
         {%- set raw = "get_json_object(" ~ expression ~ ", '" ~ path ~ "')" %}
         case left(to_json({{ variant }}), 1)
-            when '"' then regexp_replace(to_json(array({{ raw }})), r'^\[|\]\z', '')
+            when '"' then case
+                when schema_of_variant({{ variant }}) = 'STRING'
+                    then regexp_replace(to_json(array({{ raw }})), r'^\[|\]\z', '')
+                -- a number out of double range: the variant writes "Infinity"
+                else {{ raw }}
+            end
             when '{' then {{ tracehouse.spark__export_json_minify(raw) }}
             when '[' then {{ tracehouse.spark__export_json_minify(raw) }}
             when 'n' then 'null'
-            else coalesce(to_json({{ variant }}), {{ raw }})
+            -- numbers and booleans: get_json_object writes a float through Java (-0.0 as
+            -- DuckDB does), the variant a decimal as written (12345678.9, not 1.23456789E7)
+            else case
+                when regexp({{ raw }}, r'[eE]') then coalesce(to_json({{ variant }}), {{ raw }})
+                else {{ raw }}
+            end
         end{% if not loop.last %},{% endif %}
         {%- endfor %}
     )
