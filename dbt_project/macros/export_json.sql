@@ -33,6 +33,27 @@
 {%- endmacro %}
 
 {#
+  A column that already holds JSON built by these macros (JSON-typed on DuckDB), so that
+  export_json_object embeds it as JSON rather than as a string.
+#}
+{% macro export_json_value(expression) -%}
+    {{ return(adapter.dispatch('export_json_value', 'tracehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__export_json_value(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{# Whether a valid JSON text is a JSON string (null when the text is null). #}
+{% macro export_json_is_string(expression) -%}
+    {{ return(adapter.dispatch('export_json_is_string', 'tracehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__export_json_is_string(expression) -%}
+    (json_type({{ expression }}) = 'VARCHAR')
+{%- endmacro %}
+
+{#
   A JSON array of one `expression`: what export_json_array_agg_over gives for a partition of
   one row, for the rows that need no window.
 #}
@@ -56,21 +77,22 @@
 {#
   Window aggregates over a named window `window_name` whose frame is the whole partition in
   its order: the same text as export_string_agg (and as `to_json(list(expression order by
-  ...))` for the array), on every row.
+  ...))` for the array), on every row. `order_by` repeats the window's order, for engines
+  whose window aggregates do not keep it (Spark's collect_list).
 #}
-{% macro export_string_agg_over(expression, separator, window_name) -%}
-    {{ return(adapter.dispatch('export_string_agg_over', 'tracehouse')(expression, separator, window_name)) }}
+{% macro export_string_agg_over(expression, separator, window_name, order_by) -%}
+    {{ return(adapter.dispatch('export_string_agg_over', 'tracehouse')(expression, separator, window_name, order_by)) }}
 {%- endmacro %}
 
-{% macro duckdb__export_string_agg_over(expression, separator, window_name) -%}
+{% macro duckdb__export_string_agg_over(expression, separator, window_name, order_by) -%}
     string_agg({{ expression }}, {{ separator }}) over {{ window_name }}
 {%- endmacro %}
 
-{% macro export_json_array_agg_over(expression, window_name) -%}
-    {{ return(adapter.dispatch('export_json_array_agg_over', 'tracehouse')(expression, window_name)) }}
+{% macro export_json_array_agg_over(expression, window_name, order_by) -%}
+    {{ return(adapter.dispatch('export_json_array_agg_over', 'tracehouse')(expression, window_name, order_by)) }}
 {%- endmacro %}
 
-{% macro duckdb__export_json_array_agg_over(expression, window_name) -%}
+{% macro duckdb__export_json_array_agg_over(expression, window_name, order_by) -%}
     to_json(list({{ expression }}) over {{ window_name }})
 {%- endmacro %}
 
@@ -168,4 +190,13 @@
             then {{ tracehouse.export_json_object(pairs, keep_nulls=true) }}
         else {{ tracehouse.export_json_object(pairs) }}
     end
+{%- endmacro %}
+
+{# Whether `text` starts with `prefix`. #}
+{% macro export_starts_with(text, prefix) -%}
+    {{ return(adapter.dispatch('export_starts_with', 'tracehouse')(text, prefix)) }}
+{%- endmacro %}
+
+{% macro duckdb__export_starts_with(text, prefix) -%}
+    starts_with({{ text }}, {{ prefix }})
 {%- endmacro %}

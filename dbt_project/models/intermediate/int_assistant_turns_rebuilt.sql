@@ -122,7 +122,7 @@ visible_texts as (
             message_index,
             block_index,
             min(block_index) over pieces_window as first_block_index,
-            {{ tracehouse.export_string_agg_over('block_body', "''", 'pieces_window') }} as visible_text
+            {{ tracehouse.export_string_agg_over('block_body', "''", 'pieces_window', 'block_index') }} as visible_text
 
         from visible_pieces
         where pieces > 1

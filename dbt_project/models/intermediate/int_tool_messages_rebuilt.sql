@@ -141,14 +141,14 @@ responses_exportable as {{ tracehouse.inlined_cte() }} (
                 or {{ tracehouse.json_kind('tool_call_id_json') }} = 'string'
             )
             and {{ tracehouse.export_json_is_python_dumps('response_body') }}
-            and starts_with(response_body, response_prefix)
+            and {{ tracehouse.export_starts_with('response_body', 'response_prefix') }}
             and right(response_body, 1) = '}'
             and not (
                 content_string is not null
                 and {{ tracehouse.json_strict_valid('content_string') }}
-                and json_type(
-                    case when {{ tracehouse.json_strict_valid('content_string') }} then content_string end
-                ) != 'VARCHAR'
+                and not {{ tracehouse.export_json_is_string(
+                    'case when ' ~ tracehouse.json_strict_valid('content_string') ~ ' then content_string end'
+                ) }}
             ),
             false
         ) as is_response_exportable,
@@ -179,7 +179,8 @@ responses_gathered as (
         {{ tracehouse.export_string_agg_over(
             "'<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>'",
             'chr(10)',
-            'messages_window'
+            'messages_window',
+            'response_index'
         ) }} as responses_layout,
         {{ tracehouse.export_json_array_agg_over(
             tracehouse.export_json_object_flat([
@@ -188,7 +189,8 @@ responses_gathered as (
                 ('tool_call_id', 'tool_call_id'),
                 ('content', 'content_text'),
             ]),
-            'messages_window'
+            'messages_window',
+            'response_index'
         ) }} as tool_messages_json
 
     from responses_exportable

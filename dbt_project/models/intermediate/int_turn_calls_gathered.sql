@@ -92,7 +92,7 @@ calls_split as {{ tracehouse.inlined_cte() }} (
         *,
         coalesce(
             is_call_representable
-            and starts_with(call_body, call_prefix)
+            and {{ tracehouse.export_starts_with('call_body', 'call_prefix') }}
             and right(call_body, 1) = '}',
             false
         ) as is_call_exportable,
@@ -120,7 +120,8 @@ calls_gathered as (
         {{ tracehouse.export_string_agg_over(
             "'<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>'",
             'chr(10)',
-            'calls_window'
+            'calls_window',
+            'call_index'
         ) }} as calls_layout,
         -- keep_nulls: json_merge_patch would also drop null members inside the arguments
         -- ("timeout": null), which calls_layout keeps, so the lossless check could not see it.
@@ -134,7 +135,8 @@ calls_gathered as (
                     )),
                 ], keep_nulls=true)),
             ], keep_nulls=true),
-            'calls_window'
+            'calls_window',
+            'call_index'
         ) }} as tool_calls_json,
         {{ tracehouse.export_json_array_agg_over(
             tracehouse.export_json_object([
@@ -144,7 +146,8 @@ calls_gathered as (
                     ('arguments', 'arguments_text'),
                 ], keep_nulls=true)),
             ], keep_nulls=true),
-            'calls_window'
+            'calls_window',
+            'call_index'
         ) }} as tool_calls_openai_json
 
     from calls_split

@@ -189,7 +189,7 @@ shaped as (
                     ('role', "'assistant'"),
                     ('content', 'assistant_content'),
                     ('reasoning_content', 'reasoning_content'),
-                    ('tool_calls', 'tool_calls_json'),
+                    ('tool_calls', tracehouse.export_json_value('tool_calls_json')),
                 ]) }}
             when role = 'tool' then null
             else {{ tracehouse.export_json_object_flat([('role', 'role'), ('content', 'message_text')]) }}
@@ -200,7 +200,7 @@ shaped as (
                     ('role', "'assistant'"),
                     ('content', 'assistant_content'),
                     ('reasoning_content', 'reasoning_content'),
-                    ('tool_calls', 'tool_calls_openai_json'),
+                    ('tool_calls', tracehouse.export_json_value('tool_calls_openai_json')),
                 ]) }}
         end as message_object_openai,
         case

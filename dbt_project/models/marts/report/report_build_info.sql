@@ -38,9 +38,9 @@ final as (
         messages_loaded,
 
         ---------- timestamps
-        finished_at as loaded_at,
+        cast(finished_at as timestamp) as loaded_at,
         cast(current_timestamp as timestamp) as built_at,
-        cast('{{ invocation_id }}' as varchar) as dbt_invocation_id
+        cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as dbt_invocation_id
 
     from latest
     where load_rank = 1

@@ -1,0 +1,156 @@
+{#
+  Spark versions of core macros (json.sql, text.sql, lists.sql, parse.sql) written on the
+  spark-export branch, which needed them before spark-core had them: the first four are what
+  the export and report marts call; the rest are stubs so that dbt can parse every model on
+  the spark target (they fail if a model that uses them is compiled). To reconcile with
+  spark-core's versions at merge: keep one definition of each, and drop the stubs.
+#}
+
+{#
+  Strict validity. Spark's JSON parser is lenient (single quotes, raw control characters, NaN),
+  so it only checks the structure: the text, wrapped in brackets, must be an array of exactly
+  one value (no trailing comma, nothing after the value). Python's NaN, Infinity and -Infinity,
+  which DuckDB's check accepts, are replaced by 0 for that parse, outside strings only. What
+  the lenient parser lets through is then ruled out on the text: a control character other
+  than JSON white space, or any inside a string; outside strings, anything but brackets,
+  separators, numbers, literals and white space (single quotes, bare names, lower-case nan);
+  a lone surrogate escape; and the same trailing comma and nan/inf check as DuckDB's version. Strings are found without
+  a regex that repeats a group (Java recurses per repetition): escaped backslashes and quotes
+  are replaced by \u0001 and \u0002 first (valid JSON holds neither raw), so that a string is
+  `"[^"]*"`.
+#}
+{% macro spark__json_strict_valid(expression) -%}
+    {%- set masked = "replace(replace(" ~ expression ~ ", r'\\\\', chr(1)), r'\\\"', chr(2))" -%}
+    case
+        when {{ expression }} is null then false
+        when regexp({{ expression }}, r'[\x00-\x08\x0b\x0c\x0e-\x1f]') then false
+        else transform(
+            array(regexp_extract_all({{ masked }}, r'"[^"]*"|[^"]+', 0)),
+            json_tokens -> coalesce(json_array_length(
+                '[' || array_join(transform(
+                    json_tokens,
+                    json_token -> case
+                        when startswith(json_token, '"')
+                            then replace(replace(json_token, chr(2), r'\"'), chr(1), r'\\')
+                        else regexp_replace(json_token, r'NaN|-?Infinity', '0')
+                    end
+                ), '') || ']'
+            ) = 1, false)
+            and not exists(
+                json_tokens,
+                json_token -> case
+                    when startswith(json_token, '"') then regexp(json_token, r'[\t\n\r]')
+                    else regexp(
+                        regexp_replace(json_token, r'true|false|null|NaN|Infinity', ''),
+                        r'[^\[\]{}:,0-9eE.+\- \t\n\r]'
+                    )
+                end
+            )
+            and not regexp(
+                {{ masked }},
+                r'\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}'
+            )
+            and not regexp(
+                regexp_replace(
+                    array_join(
+                        transform(json_tokens, json_token -> case when startswith(json_token, '"') then '""' else json_token end),
+                        ''
+                    ),
+                    r'NaN|-?Infinity', ''
+                ),
+                r',[ \t\n\r]*[\]}]|(?i:nan|inf)'
+            )
+        )[0]
+    end
+{%- endmacro %}
+
+{#
+  The values at `paths` as DuckDB's json_extract gives them: minified JSON text, strings
+  quoted, null where a path is absent. get_json_object gives an object or array minified
+  with its key order, but a string unquoted; the kind of the value is read from a variant
+  (whose own text sorts object keys, so it is used for the kind and for scalars only).
+  get_json_object escapes characters outside the BMP as surrogate pairs (\uD83D\uDE00) where
+  DuckDB writes them as they are: its strings are encoded again by spark__export_json_minify.
+  Known differences (tested against DuckDB on a battery of texts): a float inside an
+  extracted object or array, and a float scalar below 1e-3 or written with an exponent, are
+  written by Java (1.0E-5 where DuckDB writes 0.00001); a text with NaN or Infinity, which
+  DuckDB's reader takes, gives nulls (Spark's reader rejects it); a text with a duplicate key
+  has no variant, and its value is taken as get_json_object gives it (a string unquoted); a
+  number beyond double range (1e400) comes back as the string "Infinity".
+#}
+{% macro spark__json_extract_paths(expression, paths) -%}
+    array(
+        {%- for path in paths %}
+        {%- set variant = "try_variant_get(try_parse_json(" ~ expression ~ "), '" ~ path ~ "')" %}
+        {%- set raw = "get_json_object(" ~ expression ~ ", '" ~ path ~ "')" %}
+        case left(to_json({{ variant }}), 1)
+            when '"' then case
+                when schema_of_variant({{ variant }}) = 'STRING'
+                    then regexp_replace(to_json(array({{ raw }})), r'^\[|\]\z', '')
+                -- a number out of double range: the variant writes "Infinity"
+                else {{ raw }}
+            end
+            when '{' then {{ tracehouse.spark__export_json_minify(raw) }}
+            when '[' then {{ tracehouse.spark__export_json_minify(raw) }}
+            when 'n' then 'null'
+            -- numbers and booleans: get_json_object writes a float through Java (-0.0 as
+            -- DuckDB does), the variant a decimal as written (12345678.9, not 1.23456789E7)
+            else case
+                when regexp({{ raw }}, r'[eE]') then coalesce(to_json({{ variant }}), {{ raw }})
+                else {{ raw }}
+            end
+        end{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- The text of a minified JSON value: a string decoded, JSON null as SQL null, others as is. -#}
+{% macro spark__json_text(json_value) -%}
+    case
+        when left({{ json_value }}, 1) = '"'
+            then from_json('[' || {{ json_value }} || ']', 'array<string>')[0]
+        when {{ json_value }} != 'null' then {{ json_value }}
+    end
+{%- endmacro %}
+
+{#- Java regex, anchored at both ends; \z, not $ (which also matches before a final newline). -#}
+{% macro spark__strip_whitespace(expression) -%}
+    regexp_replace(
+        regexp_replace({{ expression }}, r'^{{ tracehouse.python_whitespace_class() }}+', ''),
+        r'{{ tracehouse.python_whitespace_class() }}+\z', ''
+    )
+{%- endmacro %}
+
+{#- Stubs: parse only. -#}
+{% macro spark__export_branch_stub(name) -%}
+    {%- if execute -%}
+        {{ exceptions.raise_compiler_error(
+            "macro " ~ name ~ " has no Spark version on the spark-export branch (spark-core ports it)"
+        ) }}
+    {%- endif -%}
+    null
+{%- endmacro %}
+
+{% macro spark__struct_field(struct_expression, field_name) -%}
+    {{ tracehouse.spark__export_branch_stub('struct_field') }}
+{%- endmacro %}
+
+{% macro spark__parse_blocks(text, role) -%}
+    {{ tracehouse.spark__export_branch_stub('parse_blocks') }}
+{%- endmacro %}
+
+{% macro spark__word_count(expression) -%}
+    {{ tracehouse.spark__export_branch_stub('word_count') }}
+{%- endmacro %}
+
+{% macro spark__is_blank(expression) -%}
+    {{ tracehouse.spark__export_branch_stub('is_blank') }}
+{%- endmacro %}
+
+{% macro spark__regex_matches(expression, pattern) -%}
+    {{ tracehouse.spark__export_branch_stub('regex_matches') }}
+{%- endmacro %}
+
+{% macro spark__json_array_elements(expression) -%}
+    {{ tracehouse.spark__export_branch_stub('json_array_elements') }}
+{%- endmacro %}
