@@ -7,16 +7,36 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tracehouse.errors import UserError
+from tracehouse.spark import LAKE_ENV, WAREHOUSE_ENV
 from tracehouse.warehouse import DB_ENV, REPO_ROOT, connect
 
 
-def run_dbt(db: Path, dbt_args: Sequence[str], target: str = "duckdb") -> bool:
-    """`dbt <dbt_args>` on the project at the repository root; True when dbt succeeded."""
+def is_spark(target: str) -> bool:
+    """Every output of profiles.yml but `duckdb` is a Spark one (session, thrift, http)."""
+    return target != "duckdb"
+
+
+def run_dbt(
+    db: Path,
+    dbt_args: Sequence[str],
+    target: str = "duckdb",
+    *,
+    lake: Path | None = None,
+    spark_warehouse: Path | None = None,
+) -> bool:
+    """`dbt <dbt_args>` on the project at the repository root; True when dbt succeeded.
+    On a Spark target, `lake` and `spark_warehouse` (when given) go to the profile through
+    $TRACEHOUSE_LAKE and $TRACEHOUSE_SPARK_WAREHOUSE."""
     from dbt.cli.main import dbtRunner
 
     db = Path(db).resolve()
-    previous = os.environ.get(DB_ENV)
-    os.environ[DB_ENV] = str(db)
+    settings = {DB_ENV: str(db)}
+    if lake is not None:
+        settings[LAKE_ENV] = str(Path(lake).resolve())
+    if spark_warehouse is not None:
+        settings[WAREHOUSE_ENV] = str(Path(spark_warehouse).resolve())
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     try:
         result = dbtRunner().invoke(
             [
@@ -31,10 +51,11 @@ def run_dbt(db: Path, dbt_args: Sequence[str], target: str = "duckdb") -> bool:
         )
     finally:
         close_dbt_connections()
-        if previous is None:
-            os.environ.pop(DB_ENV, None)
-        else:
-            os.environ[DB_ENV] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     if result.exception is not None:
         raise UserError(f"dbt {dbt_args[0]} failed: {result.exception}")
     return bool(result.success)

@@ -83,3 +83,16 @@
 {% macro json_to_text(json_value) -%}
     cast({{ json_value }} as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{# The column type of a JSON value in the marts: DuckDB's json; text where there is none. #}
+{% macro json_type() -%}
+    {{ return(adapter.dispatch('json_type', 'tracehouse')()) }}
+{%- endmacro %}
+
+{% macro default__json_type() -%}
+    {{ dbt.type_string() }}
+{%- endmacro %}
+
+{% macro duckdb__json_type() -%}
+    json
+{%- endmacro %}

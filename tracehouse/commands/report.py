@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
+from tracehouse.build import is_spark
+from tracehouse.commands.build import add_spark_arguments
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
 from tracehouse.progress import say
+from tracehouse.spark import spark_marts_view, spark_warehouse_dir
 from tracehouse.warehouse import REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "out" / "report.html"
@@ -28,13 +32,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_false",
         help="skip `dbt docs generate --static` (the dbt docs site written beside the report)",
     )
+    parser.add_argument(
+        "--target",
+        default="duckdb",
+        help="where the marts are: duckdb (default, the warehouse file) or spark (the Parquet "
+        "tables of `tracehouse build --target spark`, read through DuckDB views)",
+    )
     add_db_argument(parser)
+    add_spark_arguments(parser, lake=False)
     add_quiet_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    out = make_report(db_path(args), args.out, docs=args.docs)
+    if is_spark(args.target):
+        warehouse = args.spark_warehouse or spark_warehouse_dir()
+        out = make_spark_report(warehouse, args.out, docs=args.docs)
+    else:
+        out = make_report(db_path(args), args.out, docs=args.docs)
     say(f"report: {out}", args.quiet)
     return 0
 
@@ -43,3 +58,11 @@ def make_report(db: Path, out: Path, *, docs: bool = True) -> Path:
     from reports.render import write_report
 
     return write_report(db, out, docs=docs)
+
+
+def make_spark_report(warehouse: Path, out: Path, *, docs: bool = True) -> Path:
+    """The same report from the marts a Spark build wrote: a scratch DuckDB file whose
+    `marts.*` are views over Spark's Parquet tables, read by the same queries."""
+    with tempfile.TemporaryDirectory(prefix="tracehouse-spark-marts-") as scratch:
+        db = spark_marts_view(Path(warehouse), Path(scratch) / "spark-marts.duckdb")
+        return make_report(db, out, docs=docs)

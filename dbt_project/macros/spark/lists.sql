@@ -1,23 +1,14 @@
-{# Spark versions of macros/lists.sql and macros/tags.sql (Java regex, 1-based arrays). #}
+{# Spark versions of macros/lists.sql: `[i]` is 0-based, element_at 1-based, posexplode 0-based. #}
 
 {% macro spark__explode_with_position(list_expression, value_alias, position_alias) -%}
     posexplode({{ list_expression }}) as ({{ position_alias }}, {{ value_alias }})
 {%- endmacro %}
 
+{# try_element_at: null out of range, as DuckDB's `[]` (element_at fails there under ANSI). #}
 {% macro spark__list_element(list_expression, zero_based_position) -%}
     try_element_at({{ list_expression }}, ({{ zero_based_position }}) + 1)
 {%- endmacro %}
 
-{% macro spark__list_length(list_expression) -%}
-    size({{ list_expression }})
-{%- endmacro %}
-
-{# limit -1 keeps trailing empty pieces, as DuckDB's regexp_split_to_array does. #}
-{% macro spark__regex_split(expression, pattern) -%}
-    split({{ expression }}, '{{ pattern }}', -1)
-{%- endmacro %}
-
-{# Group 0 (the whole match): Spark's default group is 1. #}
-{% macro spark__regex_extract_all(expression, pattern) -%}
-    regexp_extract_all({{ expression }}, '{{ pattern }}', 0)
+{% macro spark__struct_field(struct_expression, field_name) -%}
+    {{ struct_expression }}.{{ field_name }}
 {%- endmacro %}

@@ -50,9 +50,9 @@ aggregated as (
 final as (
 
     select
-        cast(config as varchar) as config,
-        cast(category as varchar) as category,
-        cast(subcategory as varchar) as subcategory,
+        cast(config as {{ dbt.type_string() }}) as config,
+        cast(category as {{ dbt.type_string() }}) as category,
+        cast(subcategory as {{ dbt.type_string() }}) as subcategory,
         cast(conversations as bigint) as conversations,
         cast(answered as bigint) as answered,
         cast(answered_after_unresolved_error as bigint) as answered_after_unresolved_error,

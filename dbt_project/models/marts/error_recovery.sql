@@ -51,7 +51,7 @@ failed_calls as (
         tool_calls.call_index,
         coalesce(tool_calls.tool_name, '(unnamed)') as tool_name,
         tool_calls.tool_name as raw_tool_name,
-        cast(tool_calls.arguments as varchar) as arguments_text,
+        cast(tool_calls.arguments as {{ dbt.type_string() }}) as arguments_text,
         tool_calls.error_kind,
         calling_turns.next_message_index
 
@@ -72,7 +72,7 @@ compared as (
         failed_calls.call_index,
         coalesce(bool_or(
             next_calls.tool_name = failed_calls.raw_tool_name
-            and cast(next_calls.arguments as varchar) = failed_calls.arguments_text
+            and cast(next_calls.arguments as {{ dbt.type_string() }}) = failed_calls.arguments_text
         ), false) as has_identical_call,
         coalesce(bool_or(next_calls.tool_name = failed_calls.raw_tool_name), false) as has_same_tool
 
@@ -127,10 +127,10 @@ aggregated as (
 final as (
 
     select
-        cast(config as varchar) as config,
-        cast(tool_name as varchar) as tool_name,
-        cast(error_kind as varchar) as error_kind,
-        cast(recovery as varchar) as recovery,
+        cast(config as {{ dbt.type_string() }}) as config,
+        cast(tool_name as {{ dbt.type_string() }}) as tool_name,
+        cast(error_kind as {{ dbt.type_string() }}) as error_kind,
+        cast(recovery as {{ dbt.type_string() }}) as recovery,
         cast(failed_calls as bigint) as failed_calls,
         cast(
             failed_calls * 1.0 / sum(failed_calls) over (partition by config, tool_name, error_kind)

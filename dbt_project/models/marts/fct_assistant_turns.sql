@@ -19,12 +19,12 @@ assistant_turns as (
 final as (
 
     select
-        cast(assistant_turns.conversation_key as varchar) as conversation_key,
-        cast(conversations.conversation_id as varchar) as conversation_id,
-        cast(conversations.load_id as varchar) as load_id,
-        cast(conversations.config as varchar) as config,
-        cast(conversations.category as varchar) as category,
-        cast(conversations.subcategory as varchar) as subcategory,
+        cast(assistant_turns.conversation_key as {{ dbt.type_string() }}) as conversation_key,
+        cast(conversations.conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(conversations.load_id as {{ dbt.type_string() }}) as load_id,
+        cast(conversations.config as {{ dbt.type_string() }}) as config,
+        cast(conversations.category as {{ dbt.type_string() }}) as category,
+        cast(conversations.subcategory as {{ dbt.type_string() }}) as subcategory,
         cast(assistant_turns.message_index as integer) as message_index,
         cast(assistant_turns.assistant_turn_index as integer) as assistant_turn_index,
         cast(assistant_turns.think_blocks as integer) as think_blocks,
@@ -38,8 +38,8 @@ final as (
         cast(assistant_turns.undeclared_tool_calls as integer) as undeclared_tool_calls,
         cast(assistant_turns.has_visible_text as boolean) as has_visible_text,
         cast(assistant_turns.visible_text_chars as bigint) as visible_text_chars,
-        cast(assistant_turns.turn_kind as varchar) as turn_kind,
-        cast(assistant_turns.preceded_by as varchar) as preceded_by,
+        cast(assistant_turns.turn_kind as {{ dbt.type_string() }}) as turn_kind,
+        cast(assistant_turns.preceded_by as {{ dbt.type_string() }}) as preceded_by,
         cast(assistant_turns.is_last_message as boolean) as is_last_message
 
     from assistant_turns

@@ -186,17 +186,17 @@ joined as (
 final as (
 
     select
-        cast(conversation_key as varchar) as conversation_key,
-        cast(conversation_id as varchar) as conversation_id,
-        cast(source as varchar) as source,
-        cast(config as varchar) as config,
-        cast(split as varchar) as split,
+        cast(conversation_key as {{ dbt.type_string() }}) as conversation_key,
+        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(load_id as {{ dbt.type_string() }}) as load_id,
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(config as {{ dbt.type_string() }}) as config,
+        cast(split as {{ dbt.type_string() }}) as split,
         cast(row_index as bigint) as row_index,
-        cast(category as varchar) as category,
-        cast(subcategory as varchar) as subcategory,
-        cast(task as varchar) as task,
+        cast(category as {{ dbt.type_string() }}) as category,
+        cast(subcategory as {{ dbt.type_string() }}) as subcategory,
+        cast(task as {{ dbt.type_string() }}) as task,
         cast(is_duplicate_id as boolean) as is_duplicate_id,
-        cast(load_id as varchar) as load_id,
         cast(messages as bigint) as messages,
         cast(message_chars as bigint) as message_chars,
         cast(system_messages as bigint) as system_messages,
@@ -215,7 +215,7 @@ final as (
         cast(legacy_errors as bigint) as legacy_errors,
         cast(think_words as bigint) as think_words,
         cast(think_chars as bigint) as think_chars,
-        cast(last_message_role as varchar) as last_message_role,
+        cast(last_message_role as {{ dbt.type_string() }}) as last_message_role,
         cast(
             case
                 when assistant_turns = 0 then 'empty'
@@ -223,7 +223,7 @@ final as (
                 when not ends_with_answer then 'cut_off'
                 when last_tool_message_failed then 'answered_after_unresolved_error'
                 else 'answered'
-            end as varchar
+            end as {{ dbt.type_string() }}
         ) as outcome
 
     from joined

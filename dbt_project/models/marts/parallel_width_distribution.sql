@@ -27,7 +27,7 @@ aggregated as (
 final as (
 
     select
-        cast(config as varchar) as config,
+        cast(config as {{ dbt.type_string() }}) as config,
         cast(parallel_width as integer) as parallel_width,
         cast(assistant_turns as bigint) as assistant_turns,
         cast(assistant_turns * parallel_width as bigint) as tool_calls,

@@ -47,9 +47,9 @@ aggregated as (
 final as (
 
     select
-        cast(config as varchar) as config,
-        cast(preceded_by as varchar) as preceded_by,
-        cast(turn_action as varchar) as turn_action,
+        cast(config as {{ dbt.type_string() }}) as config,
+        cast(preceded_by as {{ dbt.type_string() }}) as preceded_by,
+        cast(turn_action as {{ dbt.type_string() }}) as turn_action,
         cast(assistant_turns as bigint) as assistant_turns,
         cast(reasoning_turns as bigint) as reasoning_turns,
         cast(avg_think_words as double) as avg_think_words,

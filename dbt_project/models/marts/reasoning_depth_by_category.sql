@@ -89,9 +89,9 @@ per_conversation as (
 final as (
 
     select
-        cast(per_conversation.config as varchar) as config,
-        cast(per_conversation.category as varchar) as category,
-        cast(per_conversation.subcategory as varchar) as subcategory,
+        cast(per_conversation.config as {{ dbt.type_string() }}) as config,
+        cast(per_conversation.category as {{ dbt.type_string() }}) as category,
+        cast(per_conversation.subcategory as {{ dbt.type_string() }}) as subcategory,
         cast(per_conversation.conversations as bigint) as conversations,
         cast(coalesce(per_turn.assistant_turns, 0) as bigint) as assistant_turns,
         cast(coalesce(per_turn.reasoning_turns, 0) as bigint) as reasoning_turns,

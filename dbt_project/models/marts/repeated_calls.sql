@@ -26,7 +26,7 @@ signed as (
         tool_name,
         arguments,
         status,
-        {{ tracehouse.surrogate_key(['tool_name', 'cast(arguments as varchar)']) }} as call_signature
+        {{ tracehouse.surrogate_key(['tool_name', 'cast(arguments as ' ~ dbt.type_string() ~ ')']) }} as call_signature
 
     from tool_calls
     where tool_name is not null
@@ -56,7 +56,7 @@ aggregated as (
         min(category) as category,
         min(subcategory) as subcategory,
         min(tool_name) as tool_name,
-        min(cast(arguments as varchar)) as arguments,
+        min(cast(arguments as {{ dbt.type_string() }})) as arguments,
         count(*) as occurrences,
         sum(case when previous_call_signature = call_signature then 1 else 0 end)
             as consecutive_repeats,
@@ -73,14 +73,14 @@ aggregated as (
 final as (
 
     select
-        cast(conversation_key as varchar) as conversation_key,
-        cast(call_signature as varchar) as call_signature,
-        cast(conversation_id as varchar) as conversation_id,
-        cast(config as varchar) as config,
-        cast(category as varchar) as category,
-        cast(subcategory as varchar) as subcategory,
-        cast(tool_name as varchar) as tool_name,
-        cast(arguments as json) as arguments,
+        cast(conversation_key as {{ dbt.type_string() }}) as conversation_key,
+        cast(call_signature as {{ dbt.type_string() }}) as call_signature,
+        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(config as {{ dbt.type_string() }}) as config,
+        cast(category as {{ dbt.type_string() }}) as category,
+        cast(subcategory as {{ dbt.type_string() }}) as subcategory,
+        cast(tool_name as {{ dbt.type_string() }}) as tool_name,
+        cast(arguments as {{ tracehouse.json_type() }}) as arguments,
         cast(occurrences as bigint) as occurrences,
         cast(consecutive_repeats as bigint) as consecutive_repeats,
         cast(failed_occurrences as bigint) as failed_occurrences,

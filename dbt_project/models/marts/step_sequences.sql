@@ -105,9 +105,9 @@ aggregated as (
 final as (
 
     select
-        cast(config as varchar) as config,
+        cast(config as {{ dbt.type_string() }}) as config,
         cast(step_position as integer) as step_position,
-        cast(step_kind as varchar) as step_kind,
+        cast(step_kind as {{ dbt.type_string() }}) as step_kind,
         cast(steps as bigint) as steps,
         cast(
             steps * 1.0 / sum(steps) over (partition by config, step_position) as double

@@ -108,9 +108,9 @@ gaps as (
 final as (
 
     select
-        cast(config as varchar) as config,
-        cast(tool_name as varchar) as tool_name,
-        cast(gap_kind as varchar) as gap_kind,
+        cast(config as {{ dbt.type_string() }}) as config,
+        cast(tool_name as {{ dbt.type_string() }}) as tool_name,
+        cast(gap_kind as {{ dbt.type_string() }}) as gap_kind,
         cast(declaring_conversations as bigint) as declaring_conversations,
         cast(calls as bigint) as calls,
         cast(calling_conversations as bigint) as calling_conversations

@@ -43,9 +43,9 @@ aggregated as (
 final as (
 
     select
-        cast(config as varchar) as config,
-        cast(from_tool as varchar) as from_tool,
-        cast(to_tool as varchar) as to_tool,
+        cast(config as {{ dbt.type_string() }}) as config,
+        cast(from_tool as {{ dbt.type_string() }}) as from_tool,
+        cast(to_tool as {{ dbt.type_string() }}) as to_tool,
         cast(transitions as bigint) as transitions,
         cast(
             transitions * 1.0 / sum(transitions) over (partition by config, from_tool) as double

@@ -54,10 +54,10 @@ usage as (
 final as (
 
     select
-        cast(usage.config as varchar) as config,
-        cast(usage.category as varchar) as category,
-        cast(usage.subcategory as varchar) as subcategory,
-        cast(usage.tool_name as varchar) as tool_name,
+        cast(usage.config as {{ dbt.type_string() }}) as config,
+        cast(usage.category as {{ dbt.type_string() }}) as category,
+        cast(usage.subcategory as {{ dbt.type_string() }}) as subcategory,
+        cast(usage.tool_name as {{ dbt.type_string() }}) as tool_name,
         cast(usage.calls as bigint) as calls,
         cast(usage.conversations as bigint) as conversations,
         cast(

@@ -33,7 +33,7 @@ aggregated as (
         avg(messages) as avg_messages,
         avg(tool_calls) as avg_tool_calls,
         corr(tool_calls, messages) as correlation,
-        regr_slope(tool_calls, messages) as tool_calls_per_message
+        {{ tracehouse.regr_slope('tool_calls', 'messages') }} as tool_calls_per_message
 
     from labelled
     group by config, rollup(category)
@@ -43,8 +43,8 @@ aggregated as (
 final as (
 
     select
-        cast(config as varchar) as config,
-        cast(category as varchar) as category,
+        cast(config as {{ dbt.type_string() }}) as config,
+        cast(category as {{ dbt.type_string() }}) as category,
         cast(conversations as bigint) as conversations,
         cast(avg_messages as double) as avg_messages,
         cast(avg_tool_calls as double) as avg_tool_calls,

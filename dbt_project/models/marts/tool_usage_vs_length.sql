@@ -14,16 +14,16 @@ conversations as (
 final as (
 
     select
-        cast(conversation_key as varchar) as conversation_key,
-        cast(conversation_id as varchar) as conversation_id,
-        cast(config as varchar) as config,
-        cast(category as varchar) as category,
-        cast(subcategory as varchar) as subcategory,
+        cast(conversation_key as {{ dbt.type_string() }}) as conversation_key,
+        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(config as {{ dbt.type_string() }}) as config,
+        cast(category as {{ dbt.type_string() }}) as category,
+        cast(subcategory as {{ dbt.type_string() }}) as subcategory,
         cast(messages as bigint) as messages,
         cast(assistant_turns as bigint) as assistant_turns,
         cast(tool_calls as bigint) as tool_calls,
         cast(think_words as bigint) as think_words,
-        cast(outcome as varchar) as outcome
+        cast(outcome as {{ dbt.type_string() }}) as outcome
 
     from conversations
 

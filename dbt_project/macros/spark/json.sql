@@ -1,9 +1,14 @@
 {#
-  Spark versions of core macros (json.sql, text.sql, lists.sql, parse.sql) written on the
-  spark-export branch, which needed them before spark-core had them: the first four are what
-  the export and report marts call; the rest are stubs so that dbt can parse every model on
-  the spark target (they fail if a model that uses them is compiled). To reconcile with
-  spark-core's versions at merge: keep one definition of each, and drop the stubs.
+  Spark versions of macros/json.sql. They return what DuckDB's do: JSON values as minified
+  JSON text, strings quoted, so that json_kind (first character) and json_text work alike.
+
+  Spark has no json_valid, and get_json_object returns a string value unquoted, so:
+  - validity: a structural parse plus checks on the text (spark__json_strict_valid);
+  - extraction: get_json_object gives objects, arrays, numbers and booleans as minified text
+    in their original key order (what DuckDB gives); a VARIANT of the same text says which
+    values are strings or JSON null (spark__json_extract_paths).
+  Both were compared with DuckDB's on a battery of edge-case texts; the known differences
+  are listed beside each.
 #}
 
 {#
@@ -14,8 +19,8 @@
   the lenient parser lets through is then ruled out on the text: a control character other
   than JSON white space, or any inside a string; outside strings, anything but brackets,
   separators, numbers, literals and white space (single quotes, bare names, lower-case nan);
-  a lone surrogate escape; and the same trailing comma and nan/inf check as DuckDB's version. Strings are found without
-  a regex that repeats a group (Java recurses per repetition): escaped backslashes and quotes
+  a lone surrogate escape; and the same trailing comma and nan/inf check as DuckDB's
+  version. Strings are found without a regex that repeats a group (Java recurses per repetition): escaped backslashes and quotes
   are replaced by \u0001 and \u0002 first (valid JSON holds neither raw), so that a string is
   `"[^"]*"`.
 #}
@@ -104,6 +109,19 @@
     )
 {%- endmacro %}
 
+{# The elements of a JSON array text (null when it is not an array), each as minified text. #}
+{% macro spark__json_array_elements(expression) -%}
+    zip_with(
+        from_json({{ expression }}, 'array<string>'),
+        try_cast(try_parse_json({{ expression }}) as array<variant>),
+        (raw_element, variant_element) -> case schema_of_variant(variant_element)
+            when 'STRING' then to_json(variant_element)
+            when 'VOID' then 'null'
+            else raw_element
+        end
+    )
+{%- endmacro %}
+
 {#- The text of a minified JSON value: a string decoded, JSON null as SQL null, others as is. -#}
 {% macro spark__json_text(json_value) -%}
     case
@@ -111,46 +129,4 @@
             then from_json('[' || {{ json_value }} || ']', 'array<string>')[0]
         when {{ json_value }} != 'null' then {{ json_value }}
     end
-{%- endmacro %}
-
-{#- Java regex, anchored at both ends; \z, not $ (which also matches before a final newline). -#}
-{% macro spark__strip_whitespace(expression) -%}
-    regexp_replace(
-        regexp_replace({{ expression }}, r'^{{ tracehouse.python_whitespace_class() }}+', ''),
-        r'{{ tracehouse.python_whitespace_class() }}+\z', ''
-    )
-{%- endmacro %}
-
-{#- Stubs: parse only. -#}
-{% macro spark__export_branch_stub(name) -%}
-    {%- if execute -%}
-        {{ exceptions.raise_compiler_error(
-            "macro " ~ name ~ " has no Spark version on the spark-export branch (spark-core ports it)"
-        ) }}
-    {%- endif -%}
-    null
-{%- endmacro %}
-
-{% macro spark__struct_field(struct_expression, field_name) -%}
-    {{ tracehouse.spark__export_branch_stub('struct_field') }}
-{%- endmacro %}
-
-{% macro spark__parse_blocks(text, role) -%}
-    {{ tracehouse.spark__export_branch_stub('parse_blocks') }}
-{%- endmacro %}
-
-{% macro spark__word_count(expression) -%}
-    {{ tracehouse.spark__export_branch_stub('word_count') }}
-{%- endmacro %}
-
-{% macro spark__is_blank(expression) -%}
-    {{ tracehouse.spark__export_branch_stub('is_blank') }}
-{%- endmacro %}
-
-{% macro spark__regex_matches(expression, pattern) -%}
-    {{ tracehouse.spark__export_branch_stub('regex_matches') }}
-{%- endmacro %}
-
-{% macro spark__json_array_elements(expression) -%}
-    {{ tracehouse.spark__export_branch_stub('json_array_elements') }}
 {%- endmacro %}
