@@ -7,6 +7,17 @@
   A table of its own for the reason given in int_assistant_turns_rebuilt.
 #}
 
+{#- One response as the Hermes layout, and as a structured `tool` message; a message's
+    responses are these joined in response order. -#}
+{%- set response_layout = "'<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>'" -%}
+{%- set tool_entry = tracehouse.export_json_object_flat([
+    ('role', "'tool'"),
+    ('name', 'tool_name'),
+    ('tool_call_id', 'tool_call_id'),
+    ('content', 'content_text'),
+]) -%}
+
+
 with
 
 conversations as (
@@ -177,18 +188,13 @@ responses_gathered as (
         responses_in_message as tool_responses,
         bool_and(is_response_exportable) over messages_window as are_responses_exportable,
         {{ tracehouse.export_string_agg_over(
-            "'<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>'",
+            response_layout,
             'chr(10)',
             'messages_window',
             'response_index'
         ) }} as responses_layout,
         {{ tracehouse.export_json_array_agg_over(
-            tracehouse.export_json_object_flat([
-                ('role', "'tool'"),
-                ('name', 'tool_name'),
-                ('tool_call_id', 'tool_call_id'),
-                ('content', 'content_text'),
-            ]),
+            tool_entry,
             'messages_window',
             'response_index'
         ) }} as tool_messages_json
@@ -211,13 +217,8 @@ tool_messages as (
         message_index,
         1 as tool_responses,
         is_response_exportable as are_responses_exportable,
-        '<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>' as responses_layout,
-        {{ tracehouse.export_json_array(tracehouse.export_json_object_flat([
-                ('role', "'tool'"),
-                ('name', 'tool_name'),
-                ('tool_call_id', 'tool_call_id'),
-                ('content', 'content_text'),
-        ])) }} as tool_messages_json
+        {{ response_layout }} as responses_layout,
+        {{ tracehouse.export_json_array(tool_entry) }} as tool_messages_json
 
     from responses_exportable
     where responses_in_message = 1

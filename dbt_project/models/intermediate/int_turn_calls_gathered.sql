@@ -4,6 +4,29 @@
   structured. A piece of the `messages` export (see int_assistant_turns_rebuilt).
 #}
 
+{#- One call as the Hermes layout, and as a TRL (arguments an object) and an OpenAI (arguments
+    a string) `tool_calls` entry; a turn's calls are these joined in call order.
+    keep_nulls: json_merge_patch would also drop null members inside the arguments
+    ("timeout": null), which calls_layout keeps, so the lossless check could not see it. -#}
+{%- set call_layout = "'<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>'" -%}
+{%- set trl_entry = tracehouse.export_json_object([
+    ('type', "'function'"),
+    ('function', tracehouse.export_json_object([
+        ('name', 'tool_name'),
+        ('arguments', tracehouse.export_json_parse(
+            'case when is_call_exportable then arguments_text end'
+        )),
+    ], keep_nulls=true)),
+], keep_nulls=true) -%}
+{%- set openai_entry = tracehouse.export_json_object([
+    ('type', "'function'"),
+    ('function', tracehouse.export_json_object([
+        ('name', 'tool_name'),
+        ('arguments', 'arguments_text'),
+    ], keep_nulls=true)),
+], keep_nulls=true) -%}
+
+
 with
 
 conversations as (
@@ -118,34 +141,18 @@ calls_gathered as (
         count(*) filter (where status = 'error') over calls_window as failed_tool_calls,
         bool_and(is_call_exportable) over calls_window as are_calls_exportable,
         {{ tracehouse.export_string_agg_over(
-            "'<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>'",
+            call_layout,
             'chr(10)',
             'calls_window',
             'call_index'
         ) }} as calls_layout,
-        -- keep_nulls: json_merge_patch would also drop null members inside the arguments
-        -- ("timeout": null), which calls_layout keeps, so the lossless check could not see it.
         {{ tracehouse.export_json_array_agg_over(
-            tracehouse.export_json_object([
-                ('type', "'function'"),
-                ('function', tracehouse.export_json_object([
-                    ('name', 'tool_name'),
-                    ('arguments', tracehouse.export_json_parse(
-                        'case when is_call_exportable then arguments_text end'
-                    )),
-                ], keep_nulls=true)),
-            ], keep_nulls=true),
+            trl_entry,
             'calls_window',
             'call_index'
         ) }} as tool_calls_json,
         {{ tracehouse.export_json_array_agg_over(
-            tracehouse.export_json_object([
-                ('type', "'function'"),
-                ('function', tracehouse.export_json_object([
-                    ('name', 'tool_name'),
-                    ('arguments', 'arguments_text'),
-                ], keep_nulls=true)),
-            ], keep_nulls=true),
+            openai_entry,
             'calls_window',
             'call_index'
         ) }} as tool_calls_openai_json
@@ -171,27 +178,9 @@ turn_calls as (
         case when is_malformed then 1 else 0 end as malformed_tool_calls,
         case when status = 'error' then 1 else 0 end as failed_tool_calls,
         is_call_exportable as are_calls_exportable,
-        '<tool_call>' || chr(10) || call_body || chr(10) || '</tool_call>' as calls_layout,
-        {{ tracehouse.export_json_array(
-            tracehouse.export_json_object([
-                ('type', "'function'"),
-                ('function', tracehouse.export_json_object([
-                    ('name', 'tool_name'),
-                    ('arguments', tracehouse.export_json_parse(
-                        'case when is_call_exportable then arguments_text end'
-                    )),
-                ], keep_nulls=true)),
-            ], keep_nulls=true)
-        ) }} as tool_calls_json,
-        {{ tracehouse.export_json_array(
-            tracehouse.export_json_object([
-                ('type', "'function'"),
-                ('function', tracehouse.export_json_object([
-                    ('name', 'tool_name'),
-                    ('arguments', 'arguments_text'),
-                ], keep_nulls=true)),
-            ], keep_nulls=true)
-        ) }} as tool_calls_openai_json
+        {{ call_layout }} as calls_layout,
+        {{ tracehouse.export_json_array(trl_entry) }} as tool_calls_json,
+        {{ tracehouse.export_json_array(openai_entry) }} as tool_calls_openai_json
 
     from calls_split
     where calls_in_message = 1
