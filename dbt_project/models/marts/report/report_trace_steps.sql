@@ -159,9 +159,9 @@ final as (
             order by classified.message_index, classified.block_index
         ) - 1 as integer) as step_index,
         conversations.conversation_id,
+        conversations.load_id,
         conversations.source,
         conversations.config,
-        conversations.load_id,
         cast(classified.message_index as integer) as message_index,
         cast(classified.block_index as integer) as block_index,
 
