@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tracehouse.errors import UserError
 from tracehouse.progress import progress_bar
-from tracehouse.warehouse import connect
+from tracehouse.warehouse import connect, sql_path_literal
 
 FORMATS = ("messages", "sharegpt", "prompt-response")
 ROLE_TO_SHAREGPT = {"system": "system", "user": "human", "assistant": "gpt", "tool": "tool"}
@@ -441,7 +441,7 @@ def _write_batches(con, sql: str, batch_params: list[list], path: Path, done) ->
     try:
         with open(tmp, "wb") as out:
             for params in batch_params:
-                con.execute(f"copy ({sql}) to '{_sql_path(part)}' (format json)", params)
+                con.execute(f"copy ({sql}) to {sql_path_literal(part)} (format json)", params)
                 with open(part, "rb") as piece:
                     shutil.copyfileobj(piece, out, 1 << 20)
                 done(1)
@@ -451,11 +451,6 @@ def _write_batches(con, sql: str, batch_params: list[list], path: Path, done) ->
     finally:
         part.unlink(missing_ok=True)
     return tmp
-
-
-def _sql_path(path: Path) -> str:
-    """A file path as a SQL string literal body (COPY takes no parameter for its target)."""
-    return str(path.resolve()).replace("'", "''")
 
 
 def _manifest(con, options, table, named, files, started) -> dict:

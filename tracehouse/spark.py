@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from tracehouse.errors import UserError
-from tracehouse.warehouse import REPO_ROOT
+from tracehouse.warehouse import REPO_ROOT, sql_path_literal
 
 LAKE_ENV = "TRACEHOUSE_LAKE"
 WAREHOUSE_ENV = "TRACEHOUSE_SPARK_WAREHOUSE"
@@ -78,10 +78,9 @@ def spark_marts_view(warehouse: Path, db: Path) -> Path:
         con.execute(f"create schema if not exists {MARTS_SCHEMA}")
         for table, folder in folders.items():
             # DDL takes no parameters: the name matched TABLE_NAME and the path is quoted.
-            pattern = str(folder.resolve() / "*.parquet").replace("'", "''")
             con.execute(
                 f'create or replace view {MARTS_SCHEMA}."{table}" as '
-                f"select * from read_parquet('{pattern}')"
+                f"select * from read_parquet({sql_path_literal(folder / '*.parquet')})"
             )
     finally:
         con.close()

@@ -20,6 +20,12 @@ class WarehouseError(UserError):
     """A problem with the warehouse file that the user can fix; the message says how."""
 
 
+def sql_path_literal(path: Path) -> str:
+    """A path, resolved, as a SQL string literal, for statements that take no parameter for
+    it (COPY's target, a view's read_parquet)."""
+    return "'" + str(Path(path).resolve()).replace("'", "''") + "'"
+
+
 def default_db_path() -> Path:
     """`$TRACEHOUSE_DB`, else warehouse.duckdb at the repository root."""
     configured = os.environ.get(DB_ENV)
