@@ -34,6 +34,11 @@ LAKE_TABLES = ("conversations", "messages", "ingest_issues", "loads")
 PARTITION_COLUMNS = ("source", "config", "split")
 FILE_NAME = "part-0.parquet"
 ROW_GROUP_ROWS = 16_384  # ~40 MB of kimi messages: Spark splits work by row group
+# A row group is buffered whole before it is written, per thread; messages of a few hundred
+# kilobytes would make 16,384 rows far larger. The byte bound keeps the COPY within ingest's
+# 512 MB (at 10x kimi size the row bound alone ran out of memory). DuckDB takes it only
+# without insertion order, which the lake does not need: readers key by row_index.
+ROW_GROUP_BYTES = "32MB"
 MAX_NAME_BYTES = 255  # one path component, on every common filesystem
 _KEEP = frozenset(string.ascii_letters + string.digits + "-._")
 
@@ -113,6 +118,8 @@ def stage_slice(
     """COPY the slice's rows of each raw table (as this connection sees them, so inside an
     open transaction its uncommitted rows) to hidden files beside their final names."""
     staged = StagedSlice([])
+    preserve_order = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("set preserve_insertion_order = false")
     try:
         for table in LAKE_TABLES:
             directory = slice_dir(lake, table, source, config, split)
@@ -127,12 +134,15 @@ def stage_slice(
                 f"copy (select * exclude ({', '.join(PARTITION_COLUMNS)}) "
                 f"from {RAW_SCHEMA}.{table} where source = ? and config = ? and split = ?) "
                 f"to {_sql_string(temporary)} "
-                f"(format parquet, compression zstd, row_group_size {ROW_GROUP_ROWS})",
+                f"(format parquet, compression zstd, row_group_size {ROW_GROUP_ROWS}, "
+                f"row_group_size_bytes '{ROW_GROUP_BYTES}')",
                 [source, config, split],
             )
     except BaseException:
         staged.discard()
         raise
+    finally:
+        con.execute(f"set preserve_insertion_order = {bool(preserve_order)}")
     return staged
 
 
