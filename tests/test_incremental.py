@@ -19,6 +19,12 @@ from tests.conftest import tracehouse
 
 SOURCE_NAME = "tests/incremental"
 INCREMENTAL = (
+    "intermediate.int_blocks_parsed",
+    "intermediate.int_tool_calls_parsed",
+    "intermediate.int_tool_responses_classified",
+    "intermediate.int_tool_calls_paired",
+    "intermediate.int_turns_sequenced",
+    "intermediate.int_assistant_turns_classified",
     "intermediate.int_assistant_turns_rebuilt",
     "intermediate.int_turn_calls_gathered",
     "intermediate.int_tool_messages_rebuilt",
@@ -146,5 +152,36 @@ def test_a_build_with_no_new_data_appends_nothing_twice(data, tmp_path):
         for table in INCREMENTAL:
             after = con.execute(f"select count(*) from {table}").fetchone()[0]
             assert after == before[table] > 0, table
+    finally:
+        con.close()
+
+
+def test_a_table_built_before_it_carried_load_id_fails_with_the_full_refresh_advice(data, tmp_path):
+    """A warehouse built by an older tracehouse, whose intermediate tables had no load_id:
+    the build stops on that table and says how to rebuild, instead of a database error."""
+    db = tmp_path / "wh.duckdb"
+    ingest(db, data["first"], "kimi")
+    build(db, "--exclude", "resource_type:test")
+    con = duckdb.connect(str(db))
+    con.execute("alter table intermediate.int_blocks_parsed drop column load_id")
+    con.close()
+
+    failed = tracehouse(
+        "build", "--db", str(db), "--", "--exclude", "resource_type:test", check=False
+    )
+    assert failed.returncode != 0
+    output = failed.stdout + failed.stderr
+    assert "int_blocks_parsed has no load_id column" in output
+    assert "--full-refresh" in output
+
+    build(db, "--full-refresh", "--exclude", "resource_type:test")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert (
+            con.execute(
+                "select count(*) from intermediate.int_blocks_parsed where load_id is null"
+            ).fetchone()[0]
+            == 0
+        )
     finally:
         con.close()

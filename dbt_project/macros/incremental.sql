@@ -1,21 +1,30 @@
 {#
   Incremental by load (the `incremental_loads` doc block in _tracehouse__docs.md).
 
-  The large per-conversation marts are incremental: a build after `tracehouse ingest` only
-  computes the conversations of loads the table has not seen, and a re-ingested slice
-  replaces its rows. Each such model
+  Every intermediate table and the large per-conversation marts are incremental: a build
+  after `tracehouse ingest` only computes the conversations of loads the table has not seen,
+  and a re-ingested slice replaces its rows. Each such model
   - carries `load_id` (the load that landed the conversation),
   - imports stg_hermes__conversations as `conversations`, filtered with
     `{{ tracehouse.where_load_is_new() }}`,
   - filters every other import CTE with `{{ tracehouse.where_conversation_changed() }}`,
   - and is configured with `pre_hook=tracehouse.delete_replaced_loads()` so that rows of
-    loads that no longer exist (a slice ingested again) are gone before the new ones append.
+    loads that no longer exist (a slice ingested again) are gone before the new ones append
+    (folder-wide for the intermediate layer, in dbt_project.yml).
   On a full build (first run, `--full-refresh`) the filters render to nothing.
 #}
 
 {# `where load_id not in (loads already in this table)` on incremental runs; else nothing. #}
 {% macro where_load_is_new() -%}
     {%- if is_incremental() -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- if 'load_id' not in columns -%}
+            {{ exceptions.raise_compiler_error(
+                this.schema ~ "." ~ this.identifier ~ " has no load_id column: it was built before it became incremental"
+                ~ " by load. Rebuild it from scratch: tracehouse build -- --full-refresh"
+                ~ " (or dbt build --full-refresh)."
+            ) }}
+        {%- endif %}
         where load_id not in (select distinct load_id from {{ this }})
     {%- endif -%}
 {%- endmacro %}

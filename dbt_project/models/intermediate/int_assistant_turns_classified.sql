@@ -6,21 +6,31 @@
 
 with
 
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
+
+),
+
 turns as (
 
     select * from {{ ref('int_turns_sequenced') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 calls as (
 
     select * from {{ ref('int_tool_calls_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -83,6 +93,7 @@ joined as (
     select
         turns.conversation_key,
         turns.message_index,
+        conversations.load_id,
         turns.assistant_turn_index,
         turns.is_last_message,
         turns.preceded_by,
@@ -99,6 +110,8 @@ joined as (
         coalesce(turn_blocks.visible_text_chars, 0) as visible_text_chars
 
     from turns
+    inner join conversations
+        on turns.conversation_key = conversations.conversation_key
     left join turn_blocks
         on
             turns.conversation_key = turn_blocks.conversation_key
@@ -116,6 +129,7 @@ final as (
     select
         conversation_key,
         message_index,
+        load_id,
         assistant_turn_index,
         cast(think_blocks as integer) as think_blocks,
         cast(think_chars as bigint) as think_chars,

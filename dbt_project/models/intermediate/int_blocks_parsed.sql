@@ -5,26 +5,41 @@
 
   Performance (kimi: 185k messages, 450 MB of text): the message is split on its tag tokens
   with plain string splits and the blocks are built as a list per message, so there is no row
-  per tag segment, no window and no join; the text is read once and each body is copied once.
+  per tag segment and no window; the only join takes load_id from the conversations (a small
+  build side). The text is read once and each body is copied once.
+
+  Incremental by load, like every intermediate table (dbt_project.yml): a build parses only
+  the messages of loads this table has not seen.
 #}
 
 with
 
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
+
+),
+
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 parsed as (
 
     select
-        conversation_key,
-        message_index,
-        message_role,
-        {{ tracehouse.parse_blocks('message_text', 'message_role') }} as blocks
+        messages.conversation_key,
+        messages.message_index,
+        conversations.load_id,
+        messages.message_role,
+        {{ tracehouse.parse_blocks('messages.message_text', 'messages.message_role') }} as blocks
 
     from messages
+    inner join conversations
+        on messages.conversation_key = conversations.conversation_key
 
 ),
 
@@ -33,6 +48,7 @@ exploded as (
     select
         conversation_key,
         message_index,
+        load_id,
         message_role,
         {{ tracehouse.explode_with_position('blocks', 'block', 'block_index') }}
 
@@ -46,6 +62,7 @@ blocks as (
         conversation_key,
         message_index,
         block_index,
+        load_id,
         message_role,
         {{ tracehouse.struct_field('block', 'kind') }} as parsed_kind,
         {{ tracehouse.struct_field('block', 'body') }} as block_body,
@@ -62,6 +79,7 @@ final as (
         conversation_key,
         message_index,
         cast(block_index as integer) as block_index,
+        load_id,
         message_role,
         case
             when parsed_kind = 'text' and {{ tracehouse.is_blank('block_body') }}

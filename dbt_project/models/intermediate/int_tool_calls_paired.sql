@@ -12,15 +12,24 @@
 
 with
 
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
+
+),
+
 calls as (
 
     select * from {{ ref('int_tool_calls_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 responses as (
 
     select * from {{ ref('int_tool_responses_classified') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -162,6 +171,7 @@ final as (
         calls.conversation_key,
         calls.message_index,
         calls.call_index,
+        conversations.load_id,
         calls.tool_name,
         calls.arguments,
         calls.is_valid_json,
@@ -177,6 +187,8 @@ final as (
         responses.error_kind
 
     from calls
+    inner join conversations
+        on calls.conversation_key = conversations.conversation_key
     left join pairs
         on
             calls.conversation_key = pairs.conversation_key

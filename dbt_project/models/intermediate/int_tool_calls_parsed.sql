@@ -6,15 +6,24 @@
 
 with
 
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
+
+),
+
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 tool_definitions as (
 
     select * from {{ ref('stg_hermes__tool_definitions') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -103,6 +112,7 @@ final as (
         named.message_index,
         named.call_index,
         named.block_index,
+        conversations.load_id,
         named.tool_name,
         named.arguments,
         named.call_body,
@@ -114,6 +124,8 @@ final as (
         named.parallel_width
 
     from named
+    inner join conversations
+        on named.conversation_key = conversations.conversation_key
     left join declared_tools
         on
             named.conversation_key = declared_tools.conversation_key

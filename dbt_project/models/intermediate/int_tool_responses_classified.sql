@@ -7,27 +7,38 @@
 
 with
 
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
+
+),
+
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 responses as (
 
     select
-        conversation_key,
-        message_index,
-        block_index,
+        blocks.conversation_key,
+        blocks.message_index,
+        blocks.block_index,
+        conversations.load_id,
         cast(row_number() over (
-            partition by conversation_key, message_index
-            order by block_index
+            partition by blocks.conversation_key, blocks.message_index
+            order by blocks.block_index
         ) - 1 as integer) as response_index,
-        {{ tracehouse.strip_whitespace('block_body') }} as response_body,
-        is_unclosed
+        {{ tracehouse.strip_whitespace('blocks.block_body') }} as response_body,
+        blocks.is_unclosed
 
     from blocks
-    where block_kind = 'tool_response'
+    inner join conversations
+        on blocks.conversation_key = conversations.conversation_key
+    where blocks.block_kind = 'tool_response'
 
 ),
 
@@ -72,6 +83,7 @@ fields as (
         message_index,
         response_index,
         block_index,
+        load_id,
         response_body,
         is_unclosed,
         is_valid_json,
@@ -180,6 +192,7 @@ final as (
         message_index,
         response_index,
         block_index,
+        load_id,
         case
             when {{ tracehouse.json_kind('tool_call_id_json') }} in ('string', 'number', 'boolean')
                 then {{ tracehouse.json_text('tool_call_id_json') }}

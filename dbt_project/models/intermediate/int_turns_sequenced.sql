@@ -7,21 +7,31 @@
 
 with
 
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
+
+),
+
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
 responses as (
 
     select * from {{ ref('int_tool_responses_classified') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -55,6 +65,7 @@ joined as (
     select
         messages.conversation_key,
         messages.message_index,
+        conversations.load_id,
         messages.message_role,
         messages.message_chars,
         coalesce(message_blocks.tool_call_blocks, 0) as tool_calls,
@@ -69,6 +80,8 @@ joined as (
         ) as is_iteration_limit_notice
 
     from messages
+    inner join conversations
+        on messages.conversation_key = conversations.conversation_key
     left join message_blocks
         on
             messages.conversation_key = message_blocks.conversation_key
@@ -111,6 +124,7 @@ final as (
     select
         conversation_key,
         message_index,
+        load_id,
         message_role,
         message_chars,
         tool_calls,
