@@ -93,3 +93,19 @@
 {% macro duckdb__byte_length(expression) -%}
     strlen({{ expression }})
 {%- endmacro %}
+
+{#
+  A 64-bit digest of the text, for comparing two texts without moving both to one place (the
+  block reconciliation test). Not cryptographic: a false match needs a 64-bit collision.
+#}
+{% macro text_digest(expression) -%}
+    {{ return(adapter.dispatch('text_digest', 'tracehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__text_digest(expression) -%}
+    md5({{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__text_digest(expression) -%}
+    hash({{ expression }})
+{%- endmacro %}

@@ -37,3 +37,7 @@
 {% macro spark__regex_matches(expression, pattern) -%}
     regexp_like({{ expression }}, {{ tracehouse.spark_regex_literal(pattern) }})
 {%- endmacro %}
+
+{% macro spark__text_digest(expression) -%}
+    xxhash64({{ expression }})
+{%- endmacro %}
