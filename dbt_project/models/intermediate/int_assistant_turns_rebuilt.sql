@@ -128,8 +128,6 @@ visible_texts as (
         where pieces > 1
         window pieces_window as (
             partition by conversation_key, message_index
-            order by block_index
-            rows between unbounded preceding and unbounded following
         )
     ) as gathered
     where block_index = first_block_index

@@ -203,8 +203,6 @@ responses_gathered as (
     where responses_in_message > 1
     window messages_window as (
         partition by conversation_key, message_index
-        order by response_index
-        rows between unbounded preceding and unbounded following
     )
 
 ),

@@ -161,8 +161,6 @@ calls_gathered as (
     where calls_in_message > 1
     window calls_window as (
         partition by conversation_key, message_index
-        order by call_index
-        rows between unbounded preceding and unbounded following
     )
 
 ),
