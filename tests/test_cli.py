@@ -53,6 +53,17 @@ def test_build_without_raw_data_says_to_ingest_first(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_spark_build_refuses_a_folder_that_is_not_a_whole_lake(tmp_path):
+    """Checked before dbt or Spark start: every raw table the lake views read must be there."""
+    lake = tmp_path / "lake"
+    for table in ("conversations", "messages", "loads"):
+        (lake / table).mkdir(parents=True)
+    result = tracehouse("build", "--target", "spark", "--lake", str(lake), check=False)
+    assert result.returncode != 0
+    assert f"{lake} is not a tracehouse lake (no ingest_issues folder)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_build_leaves_unit_tests_out_unless_asked(generated_dir, tmp_path):
     db = tmp_path / "wh.duckdb"
     tracehouse("ingest", str(generated_dir), "--db", str(db), "--config", "kimi", "-q")

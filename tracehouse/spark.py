@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.lake import LAKE_TABLES
 from tracehouse.errors import UserError
 from tracehouse.warehouse import REPO_ROOT, sql_path_literal
 
@@ -42,7 +43,8 @@ def lake_dir(lake: Path | None) -> Path:
             )
         lake = Path(configured)
     lake = lake.resolve()
-    missing = [name for name in ("conversations", "messages") if not (lake / name).is_dir()]
+    # every table the on-run-start hook makes a view of (macros/spark/raw_lake.sql)
+    missing = [name for name in LAKE_TABLES if not (lake / name).is_dir()]
     if missing:
         raise UserError(
             f"{lake} is not a tracehouse lake (no {', '.join(missing)} folder): "
