@@ -8,7 +8,8 @@ fresh `datasets` caches (so baseline and ingest both pay the parquet -> Arrow co
     ingest    tracehouse ingest DATA --config kimi
     build     tracehouse build              (dbt build: every model and test)
     report    tracehouse report
-    parse     dbt run --select staging intermediate, on a copy of the just-ingested file
+    parse     dbt run --select staging intermediate --exclude intermediate.export, on a copy
+              of the just-ingested file
     rebuild_same   tracehouse build again, no new data
     ingest_extra   tracehouse ingest EXTRA --config glm-5.1
     rebuild_extra  tracehouse build after that
@@ -357,7 +358,8 @@ def one_run(
 
     if parse:
         parse_env = {**env, "TRACEHOUSE_DB": str(parse_db)}
-        select = ["--select", "staging", "intermediate"]
+        # the parse layer: staging and the intermediate models, not the export's pieces
+        select = ["--select", "staging", "intermediate", "--exclude", "intermediate.export"]
         step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env, dbt_step=True)
         parse_db.unlink(missing_ok=True)
 
