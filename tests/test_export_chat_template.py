@@ -150,7 +150,16 @@ def test_assistant_mask_covers_exactly_the_assistant_turns(exported, tokenizer):
 
 
 def test_template_renders_reasoning_and_calls_of_the_export(exported, tokenizer):
-    rendered = tokenizer.apply_chat_template(exported[0], tokenize=False)
+    # picked by content, not position: the export follows the surrogate keys, which hash the
+    # source name (here a temporary path), so the first conversation differs between runs
+    messages = next(
+        conversation
+        for conversation in exported
+        if any(m["role"] == "assistant" and m.get("reasoning_content") for m in conversation)
+        and any(m["role"] == "assistant" and m.get("tool_calls") for m in conversation)
+        and any(m["role"] == "tool" and m.get("name") for m in conversation)
+    )
+    rendered = tokenizer.apply_chat_template(messages, tokenize=False)
     assert "<think>\n" in rendered and "<tool_call>\n" in rendered
     assert "<tool_response>\n" in rendered
 
