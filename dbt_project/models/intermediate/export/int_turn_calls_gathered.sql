@@ -50,21 +50,6 @@ calls_paired as {{ tracehouse.inlined_cte() }} (
 
 ),
 
-call_counts as (
-
-    -- read from the model, not the `calls_parsed` CTE, so that the CTE (with its bodies) has
-    -- one reader
-    select
-        conversation_key,
-        message_index,
-        count(*) as calls_in_message
-
-    from {{ ref('int_tool_calls_parsed') }}
-    {{ tracehouse.where_conversation_changed() }}
-    group by conversation_key, message_index
-
-),
-
 calls_checked as {{ tracehouse.inlined_cte() }} (
 
     select
@@ -75,7 +60,8 @@ calls_checked as {{ tracehouse.inlined_cte() }} (
         calls_parsed.call_body,
         calls_parsed.is_malformed,
         calls_paired.status,
-        call_counts.calls_in_message,
+        -- the calls of the message: int_tool_calls_parsed has one row per call
+        calls_parsed.parallel_width as calls_in_message,
         '{"name": '
         || {{ tracehouse.json_to_text('calls_parsed.call_fields_name') }}
         || ', "arguments": ' as call_prefix,
@@ -102,10 +88,6 @@ calls_checked as {{ tracehouse.inlined_cte() }} (
             calls_parsed.conversation_key = calls_paired.conversation_key
             and calls_parsed.message_index = calls_paired.message_index
             and calls_parsed.call_index = calls_paired.call_index
-    inner join call_counts
-        on
-            calls_parsed.conversation_key = call_counts.conversation_key
-            and calls_parsed.message_index = call_counts.message_index
 
 ),
 
