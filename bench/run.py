@@ -353,16 +353,25 @@ def one_run(
 
     dbt = [str(BIN / "dbt")]
     project = ["--project-dir", str(REPO), "--profiles-dir", str(REPO)]
-    warm = measure("dbt-parse", [*dbt, "parse", *project, *dbt_paths], env=env, cwd=run_dir)
-    warm.check()  # a warm partial-parse cache, as every build after a user's first one has
+
+    def warm_parse(warehouse: Path) -> None:
+        """A warm partial-parse cache for the next dbt step, as every build after a user's
+        first one has. Unmeasured. dbt parses the whole project again when the profile
+        changes, and the warehouse path is in the profile: warm it for that warehouse."""
+        warm_env = {**env, "TRACEHOUSE_DB": str(warehouse)}
+        measure(
+            "dbt-parse", [*dbt, "parse", *project, *dbt_paths], env=warm_env, cwd=run_dir
+        ).check()
 
     if parse:
         parse_env = {**env, "TRACEHOUSE_DB": str(parse_db)}
         # the parse layer: staging and the intermediate models, not the export's pieces
         select = ["--select", "staging", "intermediate", "--exclude", "intermediate.export"]
+        warm_parse(parse_db)
         step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env, dbt_step=True)
         parse_db.unlink(missing_ok=True)
 
+    warm_parse(db)
     step("build", [tracehouse, "build", "--db", str(db), "--", *build_args], dbt_step=True)
     report_page = run_dir / "report.html"
     report_argv = [tracehouse, "report", "--db", str(db), "--out", str(report_page), "-q"]
