@@ -541,7 +541,8 @@ def length_distributions(rows, configs) -> str:
             )
         ax.set_xscale("log")
         # plain labels ("1k"), not the log formatter's mathtext ("$10^{3}$"), whose parser
-        # cost more than the rest of the chart; minor ticks carry no label
+        # cost more than the rest of the chart; no minor ticks (they only added unlabelled
+        # marks and text layout work)
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_power_of_ten_label))
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set_xlabel("characters (log scale)")
