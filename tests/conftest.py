@@ -44,13 +44,15 @@ def hermes_table(rows: list[dict], message_type: pa.DataType = MESSAGE_TYPE) -> 
     return pa.table(columns)
 
 
-def tracehouse(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+def tracehouse(
+    *args: str, check: bool = True, cwd: Path = REPO_ROOT, **kwargs
+) -> subprocess.CompletedProcess:
     """The real console entry point, in a child process, as a user runs it."""
     result = subprocess.run(
         [sys.executable, "-m", "tracehouse.cli", *args],
         capture_output=True,
         text=True,
-        cwd=REPO_ROOT,
+        cwd=cwd,
         **kwargs,
     )
     if check and result.returncode != 0:

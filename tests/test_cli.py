@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import tracehouse
+from tests.conftest import REPO_ROOT, tracehouse
 
 COMMANDS = ("generate", "ingest", "build", "report", "export", "sql", "run")
 
@@ -81,6 +85,29 @@ def test_build_leaves_unit_tests_out_unless_asked(generated_dir, tmp_path):
 
     assert built_nodes() == {"model", "test"}
     assert built_nodes("--unit-tests") == {"model", "test", "unit_test"}
+
+
+def test_build_and_a_plain_dbt_build_share_one_partial_parse(generated_dir, tmp_path):
+    """dbt parses the whole project again when its profile or its --target flag changes.
+    `tracehouse build` on the warehouse a plain `dbt` would use (here the profile's default,
+    warehouse.duckdb in the working directory) must not change either."""
+    db = tmp_path / "warehouse.duckdb"
+    tracehouse("ingest", str(generated_dir), "--db", str(db), "--config", "kimi", "-q")
+    env = {name: value for name, value in os.environ.items() if name != "TRACEHOUSE_DB"}
+    target = tmp_path / "target"
+    dbt = Path(sys.executable).parent / "dbt"
+    project = ["--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
+    subprocess.run(
+        [str(dbt), "parse", *project, "--target-path", str(target)],
+        cwd=tmp_path, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    built = tracehouse(
+        "build", "--db", str(db), "--", "--select", "stg_hermes__loads",
+        "--target-path", str(target), cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert "Unable to do partial parsing" not in built.stdout
+    with duckdb.connect(str(db), read_only=True) as con:  # the build ran on this file
+        assert con.execute("select count(*) from staging.stg_hermes__loads").fetchone()[0] == 1
 
 
 def test_generate_refuses_an_unknown_config(tmp_path):

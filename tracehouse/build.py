@@ -10,10 +10,34 @@ from tracehouse.errors import UserError
 from tracehouse.spark import LAKE_ENV, WAREHOUSE_ENV
 from tracehouse.warehouse import DB_ENV, REPO_ROOT, connect
 
+# profiles.yml: `target: duckdb`, and `path: env_var('TRACEHOUSE_DB', 'warehouse.duckdb')`
+PROFILE_DEFAULT_TARGET = "duckdb"
+PROFILE_DEFAULT_DB = "warehouse.duckdb"
+TARGET_ENV = "DBT_TARGET"  # dbt's environment variable for --target
+
 
 def is_spark(target: str) -> bool:
     """Every output of profiles.yml but `duckdb` is a Spark one (session, thrift, http)."""
     return target != "duckdb"
+
+
+def profile_finds(db: Path) -> bool:
+    """True when profiles.yml, as a plain `dbt build` in this shell renders it, already points
+    at `db`. Then $TRACEHOUSE_DB is left as it is: dbt parses the whole project again whenever
+    the rendered profile changes (about twice the time of a partial parse), so `tracehouse
+    build` and a plain `dbt build` on the same warehouse keep sharing one parse."""
+    rendered = os.environ.get(DB_ENV, PROFILE_DEFAULT_DB)
+    return Path(rendered).resolve() == Path(db).resolve()
+
+
+def target_args(target: str) -> list[str]:
+    """`--target TARGET`, left out for the profile's default target (unless $DBT_TARGET
+    would choose another): dbt keeps the flag in its partial-parse state, so passing the
+    default explicitly would make every switch between `tracehouse build` and a plain
+    `dbt build` parse the whole project again."""
+    if target == PROFILE_DEFAULT_TARGET and TARGET_ENV not in os.environ:
+        return []
+    return ["--target", target]
 
 
 def run_dbt(
@@ -30,7 +54,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner
 
     db = Path(db).resolve()
-    settings = {DB_ENV: str(db)}
+    settings = {} if profile_finds(db) else {DB_ENV: str(db)}
     if lake is not None:
         settings[LAKE_ENV] = str(Path(lake).resolve())
     if spark_warehouse is not None:
@@ -45,8 +69,7 @@ def run_dbt(
                 str(REPO_ROOT),
                 "--profiles-dir",
                 str(REPO_ROOT),
-                "--target",
-                target,
+                *target_args(target),
             ]
         )
     finally:
