@@ -48,6 +48,8 @@ KIMI_CONVERSATIONS = 7_646
 MAIN_CONFIG = "kimi"
 EXTRA_CONFIG = "glm-5.1"
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
+# what dbt logs when it parses the whole project instead of what changed
+FULL_PARSE_MESSAGE = "Unable to do partial parsing"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -165,6 +167,7 @@ def finish(results: dict[str, Any], args: argparse.Namespace) -> None:
     results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     results["linearity"] = summary.linearity(results["scales"])
     results["targets"] = summary.targets(results)
+    results["dbt_full_parses"] = summary.full_parses(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     temporary = args.out.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
@@ -310,6 +313,9 @@ def one_run(
             nodes = node_times(target)
             steps[name]["dbt_layers"] = layer_totals(nodes)
             steps[name]["dbt_nodes"] = nodes[:12]  # the slowest ones
+            # after the warm-up dbt parses partially; a full parse means the warm-up missed
+            output = (logs / f"{name}.stdout").read_text(errors="replace")
+            steps[name]["dbt_full_parse"] = FULL_PARSE_MESSAGE in output
         partial()
         status = "" if result.returncode == 0 else f"  FAILED (exit {result.returncode})"
         print(
@@ -354,24 +360,25 @@ def one_run(
     dbt = [str(BIN / "dbt")]
     project = ["--project-dir", str(REPO), "--profiles-dir", str(REPO)]
 
-    def warm_parse(warehouse: Path) -> None:
+    def warm_parse(dbt_env: Mapping[str, str]) -> None:
         """A warm partial-parse cache for the next dbt step, as every build after a user's
-        first one has. Unmeasured. dbt parses the whole project again when the profile
-        changes, and the warehouse path is in the profile: warm it for that warehouse."""
-        warm_env = {**env, "TRACEHOUSE_DB": str(warehouse)}
+        first one has. Unmeasured. dbt parses the whole project again when the rendered
+        profile changes, and the warehouse path is in it: warm with the step's environment.
+        (`db` is warehouse.duckdb in the steps' working directory, the profile's default,
+        so `tracehouse build --db` and plain dbt there render the same profile.)"""
         measure(
-            "dbt-parse", [*dbt, "parse", *project, *dbt_paths], env=warm_env, cwd=run_dir
+            "dbt-parse", [*dbt, "parse", *project, *dbt_paths], env=dbt_env, cwd=run_dir
         ).check()
 
     if parse:
         parse_env = {**env, "TRACEHOUSE_DB": str(parse_db)}
         # the parse layer: staging and the intermediate models, not the export's pieces
         select = ["--select", "staging", "intermediate", "--exclude", "intermediate.export"]
-        warm_parse(parse_db)
+        warm_parse(parse_env)
         step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env, dbt_step=True)
         parse_db.unlink(missing_ok=True)
 
-    warm_parse(db)
+    warm_parse(env)
     step("build", [tracehouse, "build", "--db", str(db), "--", *build_args], dbt_step=True)
     report_page = run_dir / "report.html"
     report_argv = [tracehouse, "report", "--db", str(db), "--out", str(report_page), "-q"]
@@ -381,7 +388,7 @@ def one_run(
         steps["report"]["page_bytes"] = report_page.stat().st_size
     if report:
         docs_argv = [*dbt, "docs", "generate", "--static", *project, *dbt_paths]
-        step("docs", docs_argv, {**env, "TRACEHOUSE_DB": str(db)}, dbt_step=False)
+        step("docs", docs_argv, env, dbt_step=False)
     compared = compare(db, data, MAIN_CONFIG, baseline["counts"]) if check else None
     state["compared"] = compared
     partial()

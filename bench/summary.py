@@ -180,6 +180,18 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def full_parses(results: Mapping[str, Any]) -> list[str]:
+    """The dbt steps that parsed the whole project ("1x run 2 build"): each then includes
+    several seconds that a user's repeated builds do not pay."""
+    found = []
+    for scale, data in sorted(results["scales"].items(), key=lambda item: int(item[0])):
+        for number, run in enumerate(data.get("runs", []), start=1):
+            for name, step in run.get("steps", {}).items():
+                if step.get("dbt_full_parse"):
+                    found.append(f"{scale}x run {number} {name}")
+    return found
+
+
 def table(results: Mapping[str, Any]) -> str:
     """The Markdown table for bench/README.md and the terminal."""
     box = results["machine"]
@@ -194,8 +206,12 @@ def table(results: Mapping[str, Any]) -> str:
         dirty = code.get("dirty") or []
         state = "clean" if not dirty else "; ".join(dirty[:3]) + (" ..." if len(dirty) > 3 else "")
         lines += [f"Code: {code.get('commit', '?')[:12]} ({state}).", ""]
-    lines += [f"- Note: {note}" for note in results.get("notes", [])]
-    if results.get("notes"):
+    notes = list(results.get("notes", []))
+    if results.get("dbt_full_parses"):
+        parsed = ", ".join(results["dbt_full_parses"])
+        notes.append(f"dbt parsed the whole project (its warm-up missed) in: {parsed}.")
+    lines += [f"- Note: {note}" for note in notes]
+    if notes:
         lines.append("")
     for scale, data in sorted(results["scales"].items(), key=lambda item: int(item[0])):
         m, r = data["medians"], data["ratios"]
