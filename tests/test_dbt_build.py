@@ -7,12 +7,15 @@ Real DuckDB, real dbt, the real ingest; dbt builds once for the whole module.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+
+from tests.conftest import tracehouse
 
 CONFIGS = ("kimi", "glm-5.1")
 OUTCOMES = ("answered", "answered_after_unresolved_error", "iteration_limit", "cut_off", "empty")
@@ -320,3 +323,49 @@ def test_aggregates_add_up_to_the_facts(built):
             "select count(*) from marts.fct_conversations where {where} and assistant_turns > 0",
             config,
         )
+
+
+def test_the_rebuild_reconciliation_fails_on_blocks_that_do_not_rebuild_their_message(
+    built_warehouse: dict[str, Any], tmp_path: Path
+):
+    """assert_blocks_rebuild_messages returns exactly the messages whose blocks were changed:
+    one block one character longer, and one with a character replaced (same length, so only
+    the text at the block's offset tells)."""
+    db = tmp_path / built_warehouse["db"].name  # same file name: the views name its catalog
+    shutil.copyfile(built_warehouse["db"], db)
+    with duckdb.connect(str(db)) as con:
+        # the first think block and the last tool call: two different messages
+        picked = [
+            con.execute(
+                "select block_kind, conversation_key, message_index, block_index "
+                "from intermediate.int_blocks_parsed "
+                "where block_kind = ? and length(block_body) > 1 "
+                f"order by conversation_key {order}, message_index {order}, block_index limit 1",
+                [kind],
+            ).fetchone()
+            for kind, order in (("think", "asc"), ("tool_call", "desc"))
+        ]
+        assert picked[0][1:3] != picked[1][1:3]
+        changes = {
+            "think": "chr(ascii(block_body[1]) + 1) || block_body[2:]",
+            "tool_call": "block_body || 'x'",
+        }
+        for kind, key, message_index, block_index in picked:
+            con.execute(
+                f"update intermediate.int_blocks_parsed set block_body = {changes[kind]} "
+                "where conversation_key = ? and message_index = ? and block_index = ?",
+                [key, message_index, block_index],
+            )
+    target = tmp_path / "target"
+    result = tracehouse(
+        "build", "--db", str(db), "--",
+        "--select", "assert_blocks_rebuild_messages", "--target-path", str(target),
+        check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    compiled = next((target / "compiled").rglob("assert_blocks_rebuild_messages.sql"))
+    with duckdb.connect(str(db), read_only=True) as con:
+        failing = con.execute(
+            f"select conversation_key, message_index from ({compiled.read_text()})"
+        ).fetchall()
+    assert sorted(failing) == sorted((key, index) for _, key, index, _ in picked)

@@ -10,13 +10,28 @@
 --
 -- The block side of that comparison is a digest (tracehouse.text_digest), so the join that
 -- brings each message to its blocks carries the message text only: joined with both texts,
--- at 10x the kimi size the join spilled and this test took a quarter of the build.
+-- at 10x the kimi size the join spilled and this test took a quarter of the build. For the
+-- same reason the window that places the blocks sees only their lengths, and the text of the
+-- messages is read once (`messages`); the list of messages to check comes from a second
+-- import without it (`message_sizes`), so that `messages` is not materialized with its text
+-- for a second reader.
 
 with
 
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
+
+),
+
+message_sizes as (
+
+    select
+        conversation_key,
+        message_index,
+        message_chars
+
+    from {{ ref('stg_hermes__messages') }}
 
 ),
 
@@ -40,22 +55,36 @@ block_texts as (
 
 ),
 
-block_checks as (
+block_measures as (
 
-    -- no text leaves this CTE: the block's offset in its message, its length and a digest
+    -- no text leaves this CTE: the block's length and a digest
     select
         conversation_key,
         message_index,
         block_index,
-        cast(coalesce(sum(length(block_text)) over (
-            partition by conversation_key, message_index
-            order by block_index
-            rows between unbounded preceding and 1 preceding
-        ), 0) + 1 as bigint) as block_start,
         length(block_text) as block_chars,
         {{ tracehouse.text_digest('block_text') }} as block_digest
 
     from block_texts
+
+),
+
+block_checks as (
+
+    -- the block's offset in its message: the lengths of the blocks before it
+    select
+        conversation_key,
+        message_index,
+        block_index,
+        cast(coalesce(sum(block_chars) over (
+            partition by conversation_key, message_index
+            order by block_index
+            rows between unbounded preceding and 1 preceding
+        ), 0) + 1 as bigint) as block_start,
+        block_chars,
+        block_digest
+
+    from block_measures
 
 ),
 
@@ -91,24 +120,25 @@ misplaced_blocks as (
 )
 
 select
-    messages.conversation_key,
-    messages.message_index,
-    messages.message_chars,
+    message_sizes.conversation_key,
+    message_sizes.message_index,
+    message_sizes.message_chars,
     message_lengths.rebuilt_chars
 
-from messages
+from message_sizes
 left join message_lengths
     on
-        messages.conversation_key = message_lengths.conversation_key
-        and messages.message_index = message_lengths.message_index
+        message_sizes.conversation_key = message_lengths.conversation_key
+        and message_sizes.message_index = message_lengths.message_index
 left join misplaced_blocks
     on
-        messages.conversation_key = misplaced_blocks.conversation_key
-        and messages.message_index = misplaced_blocks.message_index
+        message_sizes.conversation_key = misplaced_blocks.conversation_key
+        and message_sizes.message_index = misplaced_blocks.message_index
 where
-    coalesce(messages.message_text, '') != ''
+    -- a message with text (message_chars is its length; null or empty text has no blocks)
+    coalesce(message_sizes.message_chars, 0) > 0
     and (
         message_lengths.rebuilt_chars is null
-        or message_lengths.rebuilt_chars != messages.message_chars
+        or message_lengths.rebuilt_chars != message_sizes.message_chars
         or misplaced_blocks.conversation_key is not null
     )
