@@ -149,6 +149,29 @@ with_result as (
 
 ),
 
+previewed as (
+
+    -- only previews and lengths go on: the step order below is a window, and a window
+    -- carries its rows' columns (at 10x the kimi size, the full texts took it from 14 s to
+    -- a spilling sort)
+    select
+        conversation_key,
+        message_index,
+        block_index,
+        message_role,
+        step_kind,
+        tool_name,
+        status,
+        error_kind,
+        length(step_text) as text_chars,
+        left(step_text, 300) as text_preview,
+        length(result_text) as result_chars,
+        left(result_text, 300) as result_preview
+
+    from with_result
+
+),
+
 final as (
 
     select
@@ -171,12 +194,12 @@ final as (
         classified.tool_name,
         classified.status,
         classified.error_kind,
-        cast(length(classified.step_text) as bigint) as text_chars,
-        left(classified.step_text, 300) as text_preview,
-        cast(length(classified.result_text) as bigint) as result_chars,
-        left(classified.result_text, 300) as result_preview
+        cast(classified.text_chars as bigint) as text_chars,
+        classified.text_preview,
+        cast(classified.result_chars as bigint) as result_chars,
+        classified.result_preview
 
-    from with_result as classified
+    from previewed as classified
     inner join conversations
         on classified.conversation_key = conversations.conversation_key
 
