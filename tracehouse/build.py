@@ -18,7 +18,7 @@ TARGET_ENV = "DBT_TARGET"  # dbt's environment variable for --target
 
 def is_spark(target: str) -> bool:
     """Every output of profiles.yml but `duckdb` is a Spark one (session, thrift, http)."""
-    return target != "duckdb"
+    return target != PROFILE_DEFAULT_TARGET
 
 
 def profile_finds(db: Path) -> bool:
@@ -43,7 +43,7 @@ def target_args(target: str) -> list[str]:
 def run_dbt(
     db: Path,
     dbt_args: Sequence[str],
-    target: str = "duckdb",
+    target: str = PROFILE_DEFAULT_TARGET,
     *,
     lake: Path | None = None,
     spark_warehouse: Path | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tracehouse.build import check_raw_layer, is_spark, run_dbt
+from tracehouse.build import PROFILE_DEFAULT_TARGET, check_raw_layer, is_spark, run_dbt
 from tracehouse.commands.common import add_db_argument, db_path
 from tracehouse.errors import UserError
 from tracehouse.spark import LAKE_ENV, WAREHOUSE_ENV, lake_dir, spark_warehouse_dir
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--target",
-        default="duckdb",
+        default=PROFILE_DEFAULT_TARGET,
         help="dbt target in profiles.yml: duckdb (default) or spark (needs the spark extra and "
         "Java 17; reads the lake of `tracehouse ingest --lake`)",
     )
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 def build(
     db,
     extra=(),
-    target: str = "duckdb",
+    target: str = PROFILE_DEFAULT_TARGET,
     unit_tests: bool = False,
     lake: Path | None = None,
     spark_warehouse: Path | None = None,

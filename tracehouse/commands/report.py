@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from tracehouse.build import is_spark
+from tracehouse.build import PROFILE_DEFAULT_TARGET, is_spark
 from tracehouse.commands.build import add_spark_arguments
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
 from tracehouse.progress import say
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--target",
-        default="duckdb",
+        default=PROFILE_DEFAULT_TARGET,
         help="where the marts are: duckdb (default, the warehouse file) or spark (the Parquet "
         "tables of `tracehouse build --target spark`, read through DuckDB views)",
     )
