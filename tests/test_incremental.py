@@ -185,3 +185,96 @@ def test_a_table_built_before_it_carried_load_id_fails_with_the_full_refresh_adv
         )
     finally:
         con.close()
+
+
+def loads_passed(db: Path) -> dict[str, set[str]]:
+    """audit.tested_loads: the loads each data test has passed on, by test name."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("select test_id, load_id from audit.tested_loads").fetchall()
+    finally:
+        con.close()
+    passed: dict[str, set[str]] = {}
+    for test_id, load_id in rows:
+        passed.setdefault(test_id.split(".")[2], set()).add(load_id)
+    return passed
+
+
+def failing_rows(result, test_name: str) -> int | None:
+    """The rows a failing data test returned, from dbt's summary; None if it did not fail."""
+    import re
+
+    output = result.stdout + result.stderr
+    if f"Failure in test {test_name} " not in output:
+        return None
+    found = re.search(
+        rf"Failure in test {test_name} .*?Got (\d+) results?", output, flags=re.DOTALL
+    )
+    assert found, output
+    return int(found.group(1))
+
+
+def test_data_tests_read_only_the_loads_they_have_not_passed_on(data, tmp_path):
+    """A load-scoped data test records the loads it passed on and does not read them again; a
+    test that fails records nothing, so it fails again until fixed; retest_all_loads (or
+    --full-refresh) makes every test read every load again."""
+    db = tmp_path / "wh.duckdb"
+    ingest(db, data["first"], "kimi")
+    build(db)
+    con = duckdb.connect(str(db), read_only=True)
+    (kimi,) = con.execute("select load_id from raw.loads").fetchone()
+    con.close()
+    passed = loads_passed(db)
+    assert passed["assert_blocks_rebuild_messages"] == {kimi}
+    assert passed["assert_tag_openings_match_parsed_blocks"] == {kimi}
+    assert passed["not_null_int_blocks_parsed_block_kind"] == {kimi}
+    # tests of keys read every row (a new load's key can collide with an old one's), and
+    # tests of the aggregates (rebuilt whole) and of sources are not scoped by load
+    for name in passed:
+        assert not name.startswith(("unique_", "primary_key_")), name
+        assert "tool_usage_by_category" not in name, name
+    assert "assert_every_raw_message_is_staged" not in passed
+
+    # a second load, built without its tests; then one block of each load changed
+    ingest(db, data["first"], "glm-5.1")
+    build(db, "--exclude", "resource_type:test")
+    con = duckdb.connect(str(db))
+    (glm,) = con.execute("select load_id from raw.loads where load_id != ?", [kimi]).fetchone()
+    for load_id in (kimi, glm):
+        con.execute(
+            "update intermediate.int_blocks_parsed set block_body = block_body || 'x' "
+            "where (conversation_key, message_index, block_index) = ("
+            "  select (conversation_key, message_index, block_index) "
+            "  from intermediate.int_blocks_parsed "
+            "  where load_id = ? and block_kind = 'think' "
+            "  order by conversation_key, message_index, block_index limit 1)",
+            [load_id],
+        )
+    con.close()
+
+    def test_blocks(*dbt_args: str):
+        return tracehouse(
+            "build", "--db", str(db), "--", "--select", "int_blocks_parsed+", *dbt_args,
+            check=False,
+        )  # fmt: skip
+
+    # only the glm load is read: the kimi load passed this test before
+    first = test_blocks()
+    assert first.returncode != 0
+    assert failing_rows(first, "assert_blocks_rebuild_messages") == 1
+    passed = loads_passed(db)
+    assert passed["assert_blocks_rebuild_messages"] == {kimi}  # the failure recorded nothing
+    assert passed["not_null_int_blocks_parsed_block_kind"] == {kimi, glm}
+
+    # the failing test fails again on a build with no new data
+    again = test_blocks()
+    assert failing_rows(again, "assert_blocks_rebuild_messages") == 1
+
+    # every load read again: both changed blocks are found
+    everything = test_blocks("--vars", "{retest_all_loads: true}")
+    assert failing_rows(everything, "assert_blocks_rebuild_messages") == 2
+
+    # --full-refresh rebuilds the blocks from the raw layer and tests every load
+    build(db, "--full-refresh")
+    passed = loads_passed(db)
+    assert passed["assert_blocks_rebuild_messages"] == {kimi, glm}

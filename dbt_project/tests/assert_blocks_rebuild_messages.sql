@@ -15,12 +15,23 @@
 -- messages is read once (`messages`); the list of messages to check comes from a second
 -- import without it (`message_sizes`), so that `messages` is not materialized with its text
 -- for a second reader.
+--
+-- Tested by load: only the loads this test has not passed on yet are read.
 
 with
+
+conversations as (
+
+    -- the conversations of the loads this test has not passed on yet (macros/tested_loads.sql)
+    select conversation_key from {{ ref('stg_hermes__conversations') }}
+    where {{ tracehouse.where_load_untested() }}
+
+),
 
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
+    where conversation_key in (select conversations.conversation_key from conversations)
 
 ),
 
@@ -32,12 +43,14 @@ message_sizes as (
         message_chars
 
     from {{ ref('stg_hermes__messages') }}
+    where conversation_key in (select conversations.conversation_key from conversations)
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    where {{ tracehouse.where_load_untested() }}
 
 ),
 

@@ -2,25 +2,37 @@
 -- its `<tool_call>` openings, and the responses of each tool message equal its
 -- `<tool_response>` openings (every block is parsed, not only the first). Openings are
 -- counted by plain string replacement (byte lengths: the tags are ASCII). Returns the
--- messages where they differ.
+-- messages where they differ. Tested by load: only the loads this test has not passed on yet
+-- are read.
 
 with
+
+conversations as (
+
+    -- the conversations of the loads this test has not passed on yet (macros/tested_loads.sql)
+    select conversation_key from {{ ref('stg_hermes__conversations') }}
+    where {{ tracehouse.where_load_untested() }}
+
+),
 
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
+    where conversation_key in (select conversations.conversation_key from conversations)
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('fct_tool_calls') }}
+    where {{ tracehouse.where_load_untested() }}
 
 ),
 
 tool_responses as (
 
     select * from {{ ref('fct_tool_responses') }}
+    where {{ tracehouse.where_load_untested() }}
 
 ),
 

@@ -4,10 +4,25 @@
 #}
 {% test relationships_combination(model, columns, to, to_columns) %}
 
+with
+
+child as (
+
+    -- `model` may be a subquery that dbt already aliased (a `where` config, tests by load)
+    select * from {{ model }}
+
+),
+
+parent as (
+
+    select * from {{ to }}
+
+)
+
 select child.*
 
-from {{ model }} as child
-left join {{ to }} as parent
+from child
+left join parent
     on
     {%- for column in columns %}
         child.{{ column }} = parent.{{ to_columns[loop.index0] }}

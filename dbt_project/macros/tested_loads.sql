@@ -1,0 +1,166 @@
+{#
+  Tests by load (the `tested_loads` doc block in _tracehouse__docs.md).
+
+  The rows of an incremental model never change once a load's conversations are in it (a
+  re-ingested slice comes back under a new load_id; `--full-refresh` rebuilds everything). So
+  a data test that passed on a load's rows need not read them again: `audit.tested_loads`
+  records, per test (its id, and dbt's checksum of a singular test's file), the loads it
+  passed on, and the next build tests only the others.
+
+  A test is *load-scoped* when
+  - it reads incremental models (on the spark target there are none, and nothing changes),
+  - every other model it reads is a staging view (a renaming of the raw layer, which changes
+    only under new load_ids), and it reads no source directly,
+  - and it is not a test of keys (unique, primary_key, unique_combination): a key in a new
+    load can collide with one in an old load, so those see every row.
+  A generic test is filtered through get_where_subquery (below), on the model it is attached
+  to, which must be one of those incremental models. A singular test filters its own imports
+  with `where_load_untested()`.
+
+  on-run-start (`prepare_tested_loads`) creates the table, and empties it on `--full-refresh`
+  or `--vars '{retest_all_loads: true}'`. on-run-end (`record_tested_loads`) adds, for every
+  load-scoped test that passed, the loads present in all of its incremental models. A test
+  that failed, warned, errored or was skipped records nothing, so the next build tests the
+  same loads again.
+#}
+
+{% macro tested_loads_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema='audit', identifier='tested_loads')) }}
+{%- endmacro %}
+
+{# The tests of keys: they must see every row, old loads included. #}
+{% macro key_tests() -%}
+    {{ return(['unique', 'primary_key', 'unique_combination']) }}
+{%- endmacro %}
+
+{# The incremental models a load-scoped test reads (graph nodes); [] for any other test. #}
+{% macro load_scoped_models(test_node) -%}
+    {%- if not execute or test_node.resource_type != 'test' -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set test_name = (test_node.test_metadata or {}).get('name') -%}
+    {%- if test_name in tracehouse.key_tests() -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set incremental = [] -%}
+    {%- for parent_id in test_node.depends_on.nodes -%}
+        {%- set parent = graph.nodes.get(parent_id) -%}
+        {%- if parent is none or parent.resource_type != 'model' -%}
+            {{ return([]) }}
+        {%- elif parent.config.materialized == 'incremental' -%}
+            {%- do incremental.append(parent) -%}
+        {%- elif parent.config.schema != 'staging' -%}
+            {{ return([]) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set attached = test_node.get('attached_node') -%}
+    {%- if test_name and attached not in (incremental | map(attribute='unique_id') | list) -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return(incremental) }}
+{%- endmacro %}
+
+{#
+  `<column> not in (the loads this test has passed on)` for a load-scoped test (`model` is the
+  test being compiled); `true` for any other.
+#}
+{% macro where_load_untested(column='load_id') -%}
+    {%- if tracehouse.load_scoped_models(model) -%}
+        {{ column }} not in (
+            select tested.load_id from {{ tracehouse.tested_loads_relation() }} as tested
+            where
+                tested.test_id = '{{ model.unique_id }}'
+                and tested.test_checksum = '{{ model.checksum.checksum }}'
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{# dbt wraps the model of every generic test in this macro (dbt's `where` config included). #}
+{% macro default__get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set conditions = [] -%}
+    {%- if where -%}
+        {%- do conditions.append('(' ~ where ~ ')') -%}
+    {%- endif -%}
+    {%- if tracehouse.load_scoped_models(model) -%}
+        {%- do conditions.append(tracehouse.where_load_untested() | trim) -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ conditions | join(' and ') }}) dbt_subquery
+        {%- endset -%}
+        {{ return(filtered) }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# on-run-start: the table, emptied when every load must be tested again. #}
+{% macro prepare_tested_loads() -%}
+    {%- if execute and target.type == 'duckdb' -%}
+        {%- set relation = tracehouse.tested_loads_relation() -%}
+        {%- call statement('prepare_tested_loads') -%}
+            create schema if not exists {{ relation.include(identifier=false) }};
+            create table if not exists {{ relation }} (
+                test_id varchar not null,
+                test_checksum varchar not null,
+                load_id varchar not null,
+                tested_at timestamp not null
+            );
+            {%- if flags.FULL_REFRESH or var('retest_all_loads', false) %}
+            delete from {{ relation }};
+            {%- endif %}
+        {%- endcall -%}
+        {#- dbt runs project hooks in a transaction that it rolls back -#}
+        {%- do adapter.commit() -%}
+    {%- endif -%}
+    select 1 as tested_loads_ready
+{%- endmacro %}
+
+{# on-run-end: the loads each load-scoped test passed on, in one statement. #}
+{% macro record_tested_loads(results) -%}
+    {%- set selects = [] -%}
+    {%- if execute and target.type == 'duckdb' -%}
+        {%- set relation = tracehouse.tested_loads_relation() -%}
+        {%- for result in results if result.node.resource_type == 'test' and result.status == 'pass' -%}
+            {%- set test_node = graph.nodes[result.node.unique_id] -%}
+            {%- set models = tracehouse.load_scoped_models(test_node) -%}
+            {%- if models -%}
+                {%- set covered = [] -%}
+                {%- for node in models -%}
+                    {%- set model_relation = api.Relation.create(
+                        database=node.database, schema=node.schema, identifier=node.alias
+                    ) -%}
+                    {%- do covered.append('select distinct load_id from ' ~ model_relation) -%}
+                {%- endfor -%}
+                {%- set select -%}
+                    select
+                        '{{ test_node.unique_id }}' as test_id,
+                        '{{ test_node.checksum.checksum }}' as test_checksum,
+                        load_id
+                    from ({{ covered | join(' intersect ') }}) as covered
+                    where load_id not in (
+                        select tested.load_id from {{ relation }} as tested
+                        where
+                            tested.test_id = '{{ test_node.unique_id }}'
+                            and tested.test_checksum = '{{ test_node.checksum.checksum }}'
+                    )
+                {%- endset -%}
+                {%- do selects.append(select) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if selects -%}
+            {%- call statement('record_tested_loads') -%}
+                insert into {{ relation }} (test_id, test_checksum, load_id, tested_at)
+                select test_id, test_checksum, load_id, current_timestamp
+                from (
+                    {{ selects | join('\nunion all\n') }}
+                ) as passed
+            {%- endcall -%}
+            {%- do adapter.commit() -%}
+        {%- endif -%}
+    {%- endif -%}
+    select {{ selects | length }} as tests_recorded
+{%- endmacro %}
