@@ -7,7 +7,8 @@
   - carries `load_id` (the load that landed the conversation),
   - imports stg_hermes__conversations as `conversations`, filtered with
     `{{ tracehouse.where_load_is_new() }}`,
-  - filters every other import CTE with `{{ tracehouse.where_conversation_changed() }}`,
+  - filters every other import CTE with `{{ tracehouse.where_conversation_changed() }}`
+    (imports of stg_hermes__messages with `{{ tracehouse.where_slice_changed() }}`),
   - and is configured with `pre_hook=tracehouse.delete_replaced_loads()` so that rows of
     loads that no longer exist (a slice ingested again) are gone before the new ones append
     (folder-wide for the intermediate layer, in dbt_project.yml).
@@ -26,6 +27,22 @@
             ) }}
         {%- endif %}
         where load_id not in (select distinct load_id from {{ this }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  `where (source, config, split) in (the slices of the conversations CTE)` on incremental
+  runs; else nothing. For imports of stg_hermes__messages: its conversation_key is computed
+  in the view, so a filter on it hashes every message of the raw layer (2.1 s at 10x the kimi
+  size against 0.15 s for this one, with 10% new data), while the slice columns come from
+  raw.messages as they are. The same rows: the raw layer holds one load per slice.
+#}
+{% macro where_slice_changed() -%}
+    {%- if is_incremental() -%}
+        where (source, config, split) in (
+            select conversations.source, conversations.config, conversations.split
+            from conversations
+        )
     {%- endif -%}
 {%- endmacro %}
 

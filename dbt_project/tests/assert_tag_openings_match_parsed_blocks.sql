@@ -9,8 +9,14 @@ with
 
 conversations as (
 
-    -- the conversations of the loads this test has not passed on yet (macros/tested_loads.sql)
-    select conversation_key from {{ ref('stg_hermes__conversations') }}
+    -- the conversations of the loads this test has not passed on yet (macros/tested_loads.sql);
+    -- messages are filtered by their slice, a raw column (macros/incremental.sql,
+    -- where_slice_changed), and the raw layer holds one load per slice
+    select
+        source,
+        config,
+        split
+    from {{ ref('stg_hermes__conversations') }}
     where {{ tracehouse.where_load_untested() }}
 
 ),
@@ -18,7 +24,13 @@ conversations as (
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
-    where conversation_key in (select conversations.conversation_key from conversations)
+    where (source, config, split) in (
+            select
+                conversations.source,
+                conversations.config,
+                conversations.split
+            from conversations
+        )
 
 ),
 

@@ -17,7 +17,7 @@ conversations as (
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_slice_changed() }}
 
 ),
 

@@ -30,7 +30,7 @@ conversations as (
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_slice_changed() }}
 
 ),
 
@@ -77,7 +77,7 @@ previous_roles as (
     -- read from the view, not the `messages` CTE, so that the CTE is not materialized with
     -- its text for a second reader
     from {{ ref('stg_hermes__messages') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_slice_changed() }}
 
 ),
 
