@@ -39,11 +39,16 @@
 #}
 {% macro where_slice_changed() -%}
     {%- if is_incremental() -%}
-        where (source, config, split) in (
-            select conversations.source, conversations.config, conversations.split
-            from conversations
-        )
+        where {{ tracehouse.slice_in_conversations() }}
     {%- endif -%}
+{%- endmacro %}
+
+{# `(source, config, split) in (the slices of the conversations CTE)`, always. #}
+{% macro slice_in_conversations() -%}
+    (source, config, split) in (
+        select conversations.source, conversations.config, conversations.split
+        from conversations
+    )
 {%- endmacro %}
 
 {# `where <key> in (the conversations CTE)` on incremental runs; else nothing. #}

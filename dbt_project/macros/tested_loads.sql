@@ -61,20 +61,24 @@
 {%- endmacro %}
 
 {#
-  `<column> not in (the loads this test has passed on)` for a load-scoped test (`model` is the
-  test being compiled); `true` for any other.
+  `<column> not in (the loads this test has passed on)` for a load-scoped test node; '' for
+  any other. The one definition of "not passed on yet": the filters below and the on-run-end
+  hook that records what passed both use it.
 #}
-{% macro where_load_untested(column='load_id') -%}
-    {%- if tracehouse.load_scoped_models(model) -%}
+{% macro untested_load_condition(test_node, column='load_id') -%}
+    {%- if tracehouse.load_scoped_models(test_node) -%}
         {{ column }} not in (
             select tested.load_id from {{ tracehouse.tested_loads_relation() }} as tested
             where
-                tested.test_id = '{{ model.unique_id }}'
-                and tested.test_checksum = '{{ model.checksum.checksum }}'
+                tested.test_id = '{{ test_node.unique_id }}'
+                and tested.test_checksum = '{{ test_node.checksum.checksum }}'
         )
-    {%- else -%}
-        true
     {%- endif -%}
+{%- endmacro %}
+
+{# For singular tests: that condition on the test being compiled (`model`), or `true`. #}
+{% macro where_load_untested(column='load_id') -%}
+    {{ tracehouse.untested_load_condition(model, column) | trim or 'true' }}
 {%- endmacro %}
 
 {# dbt wraps the model of every generic test in this macro (dbt's `where` config included). #}
@@ -84,8 +88,9 @@
     {%- if where -%}
         {%- do conditions.append('(' ~ where ~ ')') -%}
     {%- endif -%}
-    {%- if tracehouse.load_scoped_models(model) -%}
-        {%- do conditions.append(tracehouse.where_load_untested() | trim) -%}
+    {%- set untested = tracehouse.untested_load_condition(model) | trim -%}
+    {%- if untested -%}
+        {%- do conditions.append(untested) -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- set filtered -%}
@@ -141,12 +146,7 @@
                         '{{ test_node.checksum.checksum }}' as test_checksum,
                         load_id
                     from ({{ covered | join(' intersect ') }}) as covered
-                    where load_id not in (
-                        select tested.load_id from {{ relation }} as tested
-                        where
-                            tested.test_id = '{{ test_node.unique_id }}'
-                            and tested.test_checksum = '{{ test_node.checksum.checksum }}'
-                    )
+                    where {{ tracehouse.untested_load_condition(test_node) }}
                 {%- endset -%}
                 {%- do selects.append(select) -%}
             {%- endif -%}

@@ -22,9 +22,9 @@ with
 
 conversations as (
 
-    -- the conversations of the loads this test has not passed on yet (macros/tested_loads.sql);
-    -- messages are filtered by their slice, a raw column (macros/incremental.sql,
-    -- where_slice_changed), and the raw layer holds one load per slice
+    -- the slices of the loads this test has not passed on yet (macros/tested_loads.sql):
+    -- messages are filtered by slice, a raw column (macros/incremental.sql), and the raw
+    -- layer holds one load per slice
     select
         source,
         config,
@@ -37,13 +37,7 @@ conversations as (
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
-    where (source, config, split) in (
-            select
-                conversations.source,
-                conversations.config,
-                conversations.split
-            from conversations
-        )
+    where {{ tracehouse.slice_in_conversations() }}
 
 ),
 
@@ -55,13 +49,7 @@ message_sizes as (
         message_chars
 
     from {{ ref('stg_hermes__messages') }}
-    where (source, config, split) in (
-            select
-                conversations.source,
-                conversations.config,
-                conversations.split
-            from conversations
-        )
+    where {{ tracehouse.slice_in_conversations() }}
 
 ),
 

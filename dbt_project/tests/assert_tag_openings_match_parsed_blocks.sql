@@ -9,9 +9,9 @@ with
 
 conversations as (
 
-    -- the conversations of the loads this test has not passed on yet (macros/tested_loads.sql);
-    -- messages are filtered by their slice, a raw column (macros/incremental.sql,
-    -- where_slice_changed), and the raw layer holds one load per slice
+    -- the slices of the loads this test has not passed on yet (macros/tested_loads.sql):
+    -- messages are filtered by slice, a raw column (macros/incremental.sql), and the raw
+    -- layer holds one load per slice
     select
         source,
         config,
@@ -24,13 +24,7 @@ conversations as (
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
-    where (source, config, split) in (
-            select
-                conversations.source,
-                conversations.config,
-                conversations.split
-            from conversations
-        )
+    where {{ tracehouse.slice_in_conversations() }}
 
 ),
 
