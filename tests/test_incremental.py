@@ -34,6 +34,7 @@ INCREMENTAL = (
     "marts.fct_tool_responses",
     "marts.report_trace_steps",
     "marts.export_messages",
+    "marts.export_conversations",
 )
 
 

@@ -12,12 +12,14 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 export_messages as (
 
     select * from {{ ref('export_messages') }}
+    {{ tracehouse.where_conversation_changed() }}
 
 ),
 
@@ -49,6 +51,7 @@ final as (
 
         ---------- attributes
         conversations.conversation_id,
+        conversations.load_id,
         conversations.source,
         conversations.config,
         conversations.split,
