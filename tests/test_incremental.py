@@ -18,6 +18,10 @@ import pytest
 from tests.conftest import tracehouse
 
 SOURCE_NAME = "tests/incremental"
+# the one key test scoped by slice (meta tested_by: slice)
+SEGMENTS_KEY_TEST = (
+    "primary_key_stg_hermes__segments_conversation_key__message_index__segment_index"
+)
 INCREMENTAL = (
     "intermediate.int_blocks_parsed",
     "intermediate.int_tool_calls_parsed",
@@ -232,7 +236,7 @@ def test_data_tests_read_only_the_loads_they_have_not_passed_on(data, tmp_path):
     # tests of keys read every row (a new load's key can collide with an old one's), and
     # tests of the aggregates (rebuilt whole) and of sources are not scoped by load
     for name in passed:
-        assert not name.startswith(("unique_", "primary_key_")), name
+        assert not name.startswith(("unique_", "primary_key_")) or name == SEGMENTS_KEY_TEST, name
         assert "tool_usage_by_category" not in name, name
     assert "assert_every_raw_message_is_staged" not in passed
 
@@ -279,3 +283,60 @@ def test_data_tests_read_only_the_loads_they_have_not_passed_on(data, tmp_path):
     build(db, "--full-refresh")
     passed = loads_passed(db)
     assert passed["assert_blocks_rebuild_messages"] == {kimi, glm}
+
+
+def test_a_view_test_tested_by_slice_reads_only_the_slices_it_has_not_passed_on(data, tmp_path):
+    """The lexer view's key test (meta tested_by: slice) records the current load of each
+    slice it passed on, reads only the other slices, and records nothing when it fails."""
+    import re
+
+    db = tmp_path / "wh.duckdb"
+    ingest(db, data["first"], "kimi")
+    build(db, "--select", "staging", "--indirect-selection", "cautious")
+    con = duckdb.connect(str(db), read_only=True)
+    (kimi,) = con.execute("select load_id from raw.loads").fetchone()
+    con.close()
+    assert loads_passed(db)[SEGMENTS_KEY_TEST] == {kimi}
+
+    # a second slice; then one message of each slice landed twice by hand, which gives
+    # every segment of that message a duplicate key
+    ingest(db, data["first"], "glm-5.1")
+    con = duckdb.connect(str(db))
+    (glm,) = con.execute("select load_id from raw.loads where load_id != ?", [kimi]).fetchone()
+    segments = {}
+    for config in ("kimi", "glm-5.1"):
+        (value,) = con.execute(
+            "insert into raw.messages select * from raw.messages "
+            "where config = ? and row_index = 0 and message_index = 1 returning value",
+            [config],
+        ).fetchone()
+        # n tag tokens cut a message into n + 1 segments
+        segments[config] = len(re.findall(r"</?(?:think|tool_call|tool_response)>", value)) + 1
+    con.close()
+
+    def test_segments(*dbt_args: str):
+        return tracehouse(
+            "build", "--db", str(db), "--", "--select", "stg_hermes__segments",
+            "--indirect-selection", "cautious", *dbt_args,
+            check=False,
+        )  # fmt: skip
+
+    # the kimi slice passed before: only the glm slice is read
+    first = test_segments()
+    assert first.returncode != 0
+    assert failing_rows(first, SEGMENTS_KEY_TEST) == segments["glm-5.1"]
+    assert loads_passed(db)[SEGMENTS_KEY_TEST] == {kimi}  # the failure recorded nothing
+
+    # every slice read again: both duplicated messages are found
+    everything = test_segments("--vars", "{retest_all_loads: true}")
+    assert failing_rows(everything, SEGMENTS_KEY_TEST) == segments["kimi"] + segments["glm-5.1"]
+
+    # without the duplicates both slices pass, and both current loads are recorded
+    con = duckdb.connect(str(db))
+    con.execute(
+        "delete from raw.messages where rowid in (select max(rowid) from raw.messages "
+        "where row_index = 0 and message_index = 1 group by config)"
+    )
+    con.close()
+    assert test_segments().returncode == 0
+    assert loads_passed(db)[SEGMENTS_KEY_TEST] == {kimi, glm}

@@ -17,6 +17,16 @@
   to, which must be one of those incremental models. A singular test filters its own imports
   with `where_load_untested()`.
 
+  A generic test of a staging view is *slice-scoped* when it opts in with
+  `config: {meta: {tested_by: slice}}`: the view must carry the slice columns (source,
+  config, split), and a key test's key must include conversation_key (which differs between
+  slices, so a duplicate can only be found within one slice). It reads only the slices whose
+  current load (raw.conversations) it has not passed on.
+
+  What a record vouches for is the test's definition and the staging views it may read: the
+  checksum kept beside a record is that of the test together with every staging model's, so
+  a changed staging view makes every scoped test read every load again.
+
   on-run-start (`prepare_tested_loads`) creates the table, and empties it on `--full-refresh`
   or `--vars '{retest_all_loads: true}'`. on-run-end (`record_tested_loads`) adds, for every
   load-scoped test that passed, the loads present in all of its incremental models. A test
@@ -61,17 +71,83 @@
 {%- endmacro %}
 
 {#
-  `<column> not in (the loads this test has passed on)` for a load-scoped test node; '' for
-  any other. The one definition of "not passed on yet": the filters below and the on-run-end
-  hook that records what passed both use it.
+  A generic test of a staging view that opted in to slice scoping (its model node), or none.
+  An opted-in test that does not qualify stops the build with the reason.
+#}
+{% macro slice_scoped_view(test_node) -%}
+    {%- if not execute or target.type != 'duckdb' or test_node.resource_type != 'test' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if (test_node.config.meta or {}).get('tested_by') != 'slice' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set view = graph.nodes.get(test_node.get('attached_node')) -%}
+    {%- set problems = [] -%}
+    {%- if view is none or view.resource_type != 'model' or view.config.materialized != 'view'
+        or view.config.schema != 'staging' -%}
+        {%- do problems.append('it is not attached to a staging view') -%}
+    {%- else -%}
+        {%- for column in ['source', 'config', 'split'] if column not in view.columns -%}
+            {%- do problems.append(view.name ~ ' declares no column ' ~ column) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set test_name = (test_node.test_metadata or {}).get('name') -%}
+    {%- if test_name in tracehouse.key_tests() -%}
+        {%- set kwargs = test_node.test_metadata.kwargs -%}
+        {%- set key = kwargs.get('columns') or [kwargs.get('column_name')] -%}
+        {%- if 'conversation_key' not in key -%}
+            {%- do problems.append('its key does not include conversation_key') -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error(
+            test_node.name ~ " has meta tested_by: slice, but " ~ problems | join('; ')
+            ~ " (macros/tested_loads.sql)"
+        ) }}
+    {%- endif -%}
+    {{ return(view) }}
+{%- endmacro %}
+
+{# The checksum kept beside a record: the test's, with every staging model's. #}
+{% macro tested_checksum(test_node) -%}
+    {%- set parts = [test_node.unique_id ~ ':' ~ test_node.checksum.checksum] -%}
+    {%- for node in graph.nodes.values() | sort(attribute='unique_id')
+        if node.resource_type == 'model' and node.config.schema == 'staging' -%}
+        {%- do parts.append(node.unique_id ~ ':' ~ node.checksum.checksum) -%}
+    {%- endfor -%}
+    {{ return(local_md5(parts | join('|'))) }}
+{%- endmacro %}
+
+{# `select load_id from (the records of this test, as it is now defined)`. #}
+{% macro passed_loads(test_node) -%}
+    select tested.load_id from {{ tracehouse.tested_loads_relation() }} as tested
+    where
+        tested.test_id = '{{ test_node.unique_id }}'
+        and tested.test_checksum = '{{ tracehouse.tested_checksum(test_node) }}'
+{%- endmacro %}
+
+{# raw.conversations: the current load of every slice. #}
+{% macro raw_conversations_relation() -%}
+    {%- set raw = graph.sources['source.tracehouse.hermes.conversations'] -%}
+    {{ return(api.Relation.create(database=raw.database, schema=raw.schema, identifier=raw.identifier)) }}
+{%- endmacro %}
+
+{#
+  What a scoped test has not passed on yet, as a condition on the rows it reads; '' for a
+  test that is not scoped. The one definition of "not passed on yet": the filters below and
+  the on-run-end hook that records what passed both use it.
+  - load-scoped: `<column> not in (the loads it passed on)`;
+  - slice-scoped: `(source, config, split) in (the slices whose current load it has not
+    passed on)`.
 #}
 {% macro untested_load_condition(test_node, column='load_id') -%}
     {%- if tracehouse.load_scoped_models(test_node) -%}
-        {{ column }} not in (
-            select tested.load_id from {{ tracehouse.tested_loads_relation() }} as tested
-            where
-                tested.test_id = '{{ test_node.unique_id }}'
-                and tested.test_checksum = '{{ test_node.checksum.checksum }}'
+        {{ column }} not in ({{ tracehouse.passed_loads(test_node) }})
+    {%- elif tracehouse.slice_scoped_view(test_node) -%}
+        (source, config, split) in (
+            select distinct current_loads.source, current_loads.config, current_loads.split
+            from {{ tracehouse.raw_conversations_relation() }} as current_loads
+            where current_loads.load_id not in ({{ tracehouse.passed_loads(test_node) }})
         )
     {%- endif -%}
 {%- endmacro %}
@@ -124,7 +200,7 @@
     select 1 as tested_loads_ready
 {%- endmacro %}
 
-{# on-run-end: the loads each load-scoped test passed on, in one statement. #}
+{# on-run-end: the loads each scoped test passed on, in one statement. #}
 {% macro record_tested_loads(results) -%}
     {%- set selects = [] -%}
     {%- if execute and target.type == 'duckdb' -%}
@@ -132,21 +208,31 @@
         {%- for result in results if result.node.resource_type == 'test' and result.status == 'pass' -%}
             {%- set test_node = graph.nodes[result.node.unique_id] -%}
             {%- set models = tracehouse.load_scoped_models(test_node) -%}
+            {%- set covered = [] -%}
             {%- if models -%}
-                {%- set covered = [] -%}
+                {#- the loads present in every incremental model the test read -#}
                 {%- for node in models -%}
                     {%- set model_relation = api.Relation.create(
                         database=node.database, schema=node.schema, identifier=node.alias
                     ) -%}
                     {%- do covered.append('select distinct load_id from ' ~ model_relation) -%}
                 {%- endfor -%}
+                {%- set untested = tracehouse.untested_load_condition(test_node) -%}
+            {%- elif tracehouse.slice_scoped_view(test_node) -%}
+                {#- the current loads of the slices it read -#}
+                {%- do covered.append(
+                    'select distinct load_id from ' ~ tracehouse.raw_conversations_relation()
+                ) -%}
+                {%- set untested = 'load_id not in (' ~ tracehouse.passed_loads(test_node) ~ ')' -%}
+            {%- endif -%}
+            {%- if covered -%}
                 {%- set select -%}
                     select
                         '{{ test_node.unique_id }}' as test_id,
-                        '{{ test_node.checksum.checksum }}' as test_checksum,
+                        '{{ tracehouse.tested_checksum(test_node) }}' as test_checksum,
                         load_id
                     from ({{ covered | join(' intersect ') }}) as covered
-                    where {{ tracehouse.untested_load_condition(test_node) }}
+                    where {{ untested }}
                 {%- endset -%}
                 {%- do selects.append(select) -%}
             {%- endif -%}

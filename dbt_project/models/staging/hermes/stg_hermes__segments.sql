@@ -22,6 +22,9 @@ tokenized as (
     select
         conversation_key,
         message_index,
+        source,
+        config,
+        split,
         message_role,
         {{ tracehouse.regex_split('message_text', tracehouse.tag_pattern()) }} as segment_texts,
         {{ tracehouse.regex_extract_all('message_text', tracehouse.tag_pattern()) }} as segment_tags
@@ -35,6 +38,9 @@ exploded as (
     select
         conversation_key,
         message_index,
+        source,
+        config,
+        split,
         message_role,
         segment_tags,
         {{ tracehouse.explode_with_position('segment_texts', 'segment_text', 'segment_index') }}
@@ -52,6 +58,9 @@ renamed as (
         segment_index,
 
         ---------- attributes
+        source,
+        config,
+        split,
         message_role,
         case
             when segment_index > 0
