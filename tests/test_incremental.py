@@ -222,7 +222,8 @@ def failing_rows(result, test_name: str) -> int | None:
 def test_data_tests_read_only_the_loads_they_have_not_passed_on(data, tmp_path):
     """A load-scoped data test records the loads it passed on and does not read them again; a
     test that fails records nothing, so it fails again until fixed; retest_all_loads (or
-    --full-refresh) makes every test read every load again."""
+    --full-refresh of everything) makes every test read every load again, and --full-refresh
+    of one model only its tests."""
     db = tmp_path / "wh.duckdb"
     ingest(db, data["first"], "kimi")
     build(db)
@@ -239,6 +240,15 @@ def test_data_tests_read_only_the_loads_they_have_not_passed_on(data, tmp_path):
         assert not name.startswith(("unique_", "primary_key_")) or name == SEGMENTS_KEY_TEST, name
         assert "tool_usage_by_category" not in name, name
     assert "assert_every_raw_message_is_staged" not in passed
+
+    # --full-refresh of one model forgets only what its tests passed on
+    build(db, "--select", "fct_tool_calls", "--full-refresh", "--exclude", "resource_type:test")
+    kept = loads_passed(db)
+    assert "not_null_fct_tool_calls_status" in passed
+    assert "not_null_fct_tool_calls_status" not in kept
+    assert not [name for name in kept if "fct_tool_calls" in name]
+    assert kept["assert_blocks_rebuild_messages"] == {kimi}
+    assert kept["not_null_fct_tool_responses_status"] == {kimi}
 
     # a second load, built without its tests; then one block of each load changed
     ingest(db, data["first"], "glm-5.1")

@@ -27,9 +27,11 @@
   checksum kept beside a record is that of the test together with every staging model's, so
   a changed staging view makes every scoped test read every load again.
 
-  on-run-start (`prepare_tested_loads`) creates the table, and empties it on `--full-refresh`
-  or `--vars '{retest_all_loads: true}'`. on-run-end (`record_tested_loads`) adds, for every
-  load-scoped test that passed, the loads present in all of its incremental models. A test
+  on-run-start (`prepare_tested_loads`) creates the table and empties it with
+  `--vars '{retest_all_loads: true}'`; on `--full-refresh` it forgets what the tests of the
+  selected (so rebuilt) incremental models passed on, and keeps the other records.
+  on-run-end (`record_tested_loads`) adds, for every scoped test that passed, the loads
+  present in all of its incremental models (for a slice-scoped test: the current loads). A test
   that failed, warned, errored or was skipped records nothing, so the next build tests the
   same loads again.
 #}
@@ -178,7 +180,26 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# on-run-start: the table, emptied when every load must be tested again. #}
+{#
+  The load-scoped tests that read a model this run selects: on --full-refresh those models
+  are rebuilt from scratch, so what those tests passed on is forgotten. The records of tests
+  of other models still hold (their rows did not change).
+#}
+{% macro tests_of_selected_models() -%}
+    {%- set tests = [] -%}
+    {%- for node in graph.nodes.values() | sort(attribute='unique_id') if node.resource_type == 'test' -%}
+        {%- set read = tracehouse.load_scoped_models(node) | map(attribute='unique_id') | list -%}
+        {%- if read | select('in', selected_resources) | list -%}
+            {%- do tests.append(node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(tests) }}
+{%- endmacro %}
+
+{#
+  on-run-start: the table; emptied with --vars '{retest_all_loads: true}', and on
+  --full-refresh rid of the records of the tests of the models rebuilt.
+#}
 {% macro prepare_tested_loads() -%}
     {%- if execute and target.type == 'duckdb' -%}
         {%- set relation = tracehouse.tested_loads_relation() -%}
@@ -190,8 +211,13 @@
                 load_id varchar not null,
                 tested_at timestamp not null
             );
-            {%- if flags.FULL_REFRESH or var('retest_all_loads', false) %}
+            {%- if var('retest_all_loads', false) %}
             delete from {{ relation }};
+            {%- elif flags.FULL_REFRESH %}
+            {%- set forgotten = tracehouse.tests_of_selected_models() %}
+            {%- if forgotten %}
+            delete from {{ relation }} where test_id in ('{{ forgotten | join("', '") }}');
+            {%- endif %}
             {%- endif %}
         {%- endcall -%}
         {#- dbt runs project hooks in a transaction that it rolls back -#}
