@@ -66,6 +66,9 @@ joined as (
 
     select
         conversations.conversation_key,
+        conversations.source,
+        conversations.config,
+        conversations.split,
         extracted.tool_index,
         extracted.tool_fields
 
@@ -83,6 +86,9 @@ renamed as (
         tool_index,
 
         ---------- attributes
+        source,
+        config,
+        split,
         case
             when {{ tracehouse.json_kind(tracehouse.list_element('tool_fields', 1)) }} = 'string'
                 then {{ tracehouse.json_text(tracehouse.list_element('tool_fields', 1)) }}
