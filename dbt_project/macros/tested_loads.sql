@@ -136,8 +136,8 @@
 
 {#
   What a scoped test has not passed on yet, as a condition on the rows it reads; '' for a
-  test that is not scoped. The one definition of "not passed on yet": the filters below and
-  the on-run-end hook that records what passed both use it.
+  test that is not scoped. The filters below use it, and the on-run-end hook records the
+  loads that are not in passed_loads(), the one definition of what a test passed on.
   - load-scoped: `<column> not in (the loads it passed on)`;
   - slice-scoped: `(source, config, split) in (the slices whose current load it has not
     passed on)`.
