@@ -243,13 +243,11 @@
                     ) -%}
                     {%- do covered.append('select distinct load_id from ' ~ model_relation) -%}
                 {%- endfor -%}
-                {%- set untested = tracehouse.untested_load_condition(test_node) -%}
             {%- elif tracehouse.slice_scoped_view(test_node) -%}
                 {#- the current loads of the slices it read -#}
                 {%- do covered.append(
                     'select distinct load_id from ' ~ tracehouse.raw_conversations_relation()
                 ) -%}
-                {%- set untested = 'load_id not in (' ~ tracehouse.passed_loads(test_node) ~ ')' -%}
             {%- endif -%}
             {%- if covered -%}
                 {%- set select -%}
@@ -258,7 +256,7 @@
                         '{{ tracehouse.tested_checksum(test_node) }}' as test_checksum,
                         load_id
                     from ({{ covered | join(' intersect ') }}) as covered
-                    where {{ untested }}
+                    where load_id not in ({{ tracehouse.passed_loads(test_node) }})
                 {%- endset -%}
                 {%- do selects.append(select) -%}
             {%- endif -%}
