@@ -10,6 +10,8 @@ fresh `datasets` caches (so baseline and ingest both pay the parquet -> Arrow co
     report    tracehouse report
     parse     dbt run --select staging intermediate --exclude intermediate.export, on a copy
               of the just-ingested file
+    parse_sql python -m bench.parse_sql: the three parse models' compiled SQL as one query,
+              in memory, nothing written (on that copy, after `parse`)
     rebuild_same   tracehouse build again, no new data
     ingest_extra   tracehouse ingest EXTRA --config glm-5.1
     rebuild_extra  tracehouse build after that
@@ -41,6 +43,7 @@ from bench import summary
 from bench.compare import compare
 from bench.dbt_timing import layer_totals, node_times
 from bench.measure import StepResult, measure
+from bench.parse_sql import MODELS as PARSE_SQL_MODELS
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -372,10 +375,31 @@ def one_run(
 
     if parse:
         parse_env = {**env, "TRACEHOUSE_DB": str(parse_db)}
+        # the parse models' full-build SQL for parse_sql, compiled before their tables exist
+        # (unmeasured; it also warms the partial-parse cache for the parse step)
+        parse_manifest = run_dir / "parse-manifest.json"
+        compile_argv = [*dbt, "compile", "--select", *PARSE_SQL_MODELS, *project, *dbt_paths]
+        measure("dbt-compile", compile_argv, env=parse_env, cwd=run_dir).check()
+        shutil.copyfile(target / "manifest.json", parse_manifest)
         # the parse layer: staging and the intermediate models, not the export's pieces
         select = ["--select", "staging", "intermediate", "--exclude", "intermediate.export"]
         warm_parse(parse_env)
-        step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env, dbt_step=True)
+        if step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env, dbt_step=True):
+            parse_sql_json = run_dir / "parse-sql.json"
+            parse_sql_argv = [
+                sys.executable,
+                "-m",
+                "bench.parse_sql",
+                "--db",
+                str(parse_db),
+                "--manifest",
+                str(parse_manifest),
+                "--out",
+                str(parse_sql_json),
+            ]
+            step("parse_sql", parse_sql_argv)
+            if parse_sql_json.exists():
+                steps["parse_sql"].update(json.loads(parse_sql_json.read_text()))
         parse_db.unlink(missing_ok=True)
 
     warm_parse(env)

@@ -19,11 +19,14 @@ STEPS = (
     "report",
     "docs",
     "parse",
+    "parse_sql",
     "rebuild_same",
     "ingest_extra",
     "rebuild_extra",
 )
 WHOLE_JOB = ("ingest", "build", "report")
+# steps that are not tracehouse's own (the peak-RSS target is about tracehouse's steps)
+NOT_TRACEHOUSE = ("baseline", "parse_sql")
 RSS_LIMIT_MB = 3000.0
 README_START = "<!-- bench:results:start -->"
 README_END = "<!-- bench:results:end -->"
@@ -51,6 +54,7 @@ def medians(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     found["baseline_loop_s"] = _median([run["baseline"]["loop_s"] for run in runs])
     found["whole_job_s"] = _median(_present(_whole(run) for run in runs))
     found["parse_models_s"] = _median(_present(_parse_models(run) for run in runs))
+    found["parse_sql_query_s"] = _median(_present(_parse_sql_query(run) for run in runs))
     found["report_page_bytes"] = _median(
         _present(run["steps"].get("report", {}).get("page_bytes") for run in runs)
     )
@@ -76,6 +80,7 @@ def ratios(runs: Sequence[Mapping[str, Any]], *, extra_fraction: float) -> dict[
         add("parse_speedup_vs_baseline_loop", base["loop_s"], wall["parse"])
         add("parse_speedup_vs_baseline_total", wall["baseline"], wall["parse"])
         add("parse_models_speedup_vs_baseline_loop", base["loop_s"], _parse_models(run))
+        add("parse_sql_speedup_vs_baseline_loop", base["loop_s"], _parse_sql_query(run))
         add("rebuild_same_over_build", wall["rebuild_same"], wall["build"])
         add("rebuild_extra_over_build", wall["rebuild_extra"], wall["build"])
         build_models = _models(run, "build")
@@ -164,7 +169,11 @@ def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         )
         found += [_target(name, value, test) for name, value, test in checks]
     for scale, data in results["scales"].items():
-        rss = [data["medians"][s]["peak_rss_mb_max"] for s in STEPS[1:] if s in data["medians"]]
+        rss = [
+            data["medians"][s]["peak_rss_mb_max"]
+            for s in STEPS
+            if s in data["medians"] and s not in NOT_TRACEHOUSE
+        ]
         found.append(
             _target(
                 f"peak RSS of every tracehouse step < 3 GB ({scale}x, MB)",
@@ -233,6 +242,8 @@ def table(results: Mapping[str, Any]) -> str:
             f"{_fmt(m['baseline_loop_s'])} | |",
             f"| whole job (ingest + build + report) | {_fmt(m['whole_job_s'])} | |",
             f"| parse models only (dbt run_results) | {_fmt(m['parse_models_s'])} | |",
+            f"| parse SQL alone, in memory (parse_sql's query) | "
+            f"{_fmt(m.get('parse_sql_query_s'))} | |",
             "",
             "| same-run ratio (median) | value |",
             "|---|---:|",
@@ -289,6 +300,14 @@ def _parse_models(run: Mapping[str, Any]) -> float | None:
     if not layers:
         return None
     return sum(layers.get(layer, 0.0) for layer in ("staging", "intermediate"))
+
+
+def _parse_sql_query(run: Mapping[str, Any]) -> float | None:
+    """Seconds of parse_sql's query, when it produced exactly the parse step's rows."""
+    step = run["steps"].get("parse_sql", {})
+    if not step.get("ok", True) or not step.get("identical_to_stored_tables"):
+        return None
+    return step.get("query_s")
 
 
 def _present(values: Any) -> list[float]:
