@@ -7,8 +7,9 @@
   - carries `load_id` (the load that landed the conversation),
   - imports stg_hermes__conversations as `conversations`, filtered with
     `{{ tracehouse.where_load_is_new() }}`,
-  - filters every other import CTE with `{{ tracehouse.where_conversation_changed() }}`
-    (imports of stg_hermes__messages with `{{ tracehouse.where_slice_changed() }}`),
+  - filters its imports of other incremental tables with `{{ tracehouse.where_load_changed() }}`,
+    of stg_hermes__messages with `{{ tracehouse.where_slice_changed() }}`, and of other
+    staging views with `{{ tracehouse.where_conversation_changed() }}`,
   - and is configured with `pre_hook=tracehouse.delete_replaced_loads()` so that rows of
     loads that no longer exist (a slice ingested again) are gone before the new ones append
     (folder-wide for the intermediate layer, in dbt_project.yml).
@@ -49,6 +50,21 @@
         select conversations.source, conversations.config, conversations.split
         from conversations
     )
+{%- endmacro %}
+
+{#
+  `where load_id in (the loads of the conversations CTE)` on incremental runs; else nothing.
+  For imports of incremental tables, which carry the load_id of each row's conversation: the
+  same rows as where_conversation_changed (the table's pre-hook has removed replaced loads),
+  found without reading the others. Loads are appended one after another, so the row groups
+  of older loads hold other load_ids, and DuckDB skips them by their min/max once the join
+  has the new loads; a filter on conversation_key (a hash, spread over every row group) reads
+  every row of the table, text columns included.
+#}
+{% macro where_load_changed() -%}
+    {%- if is_incremental() -%}
+        where load_id in (select conversations.load_id from conversations)
+    {%- endif -%}
 {%- endmacro %}
 
 {# `where <key> in (the conversations CTE)` on incremental runs; else nothing. #}

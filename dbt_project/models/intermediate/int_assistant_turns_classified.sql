@@ -16,21 +16,21 @@ conversations as (
 turns as (
 
     select * from {{ ref('int_turns_sequenced') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 calls as (
 
     select * from {{ ref('int_tool_calls_parsed') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 

@@ -17,7 +17,7 @@ conversations as (
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 

@@ -24,14 +24,14 @@ messages as (
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 responses as (
 
     select * from {{ ref('int_tool_responses_classified') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 

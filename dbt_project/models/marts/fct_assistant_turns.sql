@@ -12,7 +12,7 @@ conversations as (
 assistant_turns as (
 
     select * from {{ ref('int_assistant_turns_classified') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 

@@ -22,28 +22,28 @@ tool_definitions as (
 turns as (
 
     select * from {{ ref('int_turns_sequenced') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 assistant_turns as (
 
     select * from {{ ref('int_assistant_turns_classified') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_paired') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 tool_responses as (
 
     select * from {{ ref('int_tool_responses_classified') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 

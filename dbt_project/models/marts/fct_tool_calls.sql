@@ -15,7 +15,7 @@ conversations as (
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_paired') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 

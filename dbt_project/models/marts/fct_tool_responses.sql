@@ -15,14 +15,14 @@ conversations as (
 tool_responses as (
 
     select * from {{ ref('int_tool_responses_classified') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_paired') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 

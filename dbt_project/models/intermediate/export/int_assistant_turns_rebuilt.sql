@@ -28,7 +28,7 @@ messages as (
 blocks as {{ tracehouse.inlined_cte() }} (
 
     select * from {{ ref('int_blocks_parsed') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 

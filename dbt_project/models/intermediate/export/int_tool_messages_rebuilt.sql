@@ -30,14 +30,14 @@ conversations as (
 blocks as {{ tracehouse.inlined_cte() }} (
 
     select * from {{ ref('int_blocks_parsed') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 responses as {{ tracehouse.inlined_cte() }} (
 
     select * from {{ ref('int_tool_responses_classified') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
@@ -63,7 +63,7 @@ response_counts as (
         count(*) as responses_in_message
 
     from {{ ref('int_tool_responses_classified') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
     group by conversation_key, message_index
 
 ),

@@ -39,14 +39,14 @@ conversations as (
 calls_parsed as {{ tracehouse.inlined_cte() }} (
 
     select * from {{ ref('int_tool_calls_parsed') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 calls_paired as {{ tracehouse.inlined_cte() }} (
 
     select * from {{ ref('int_tool_calls_paired') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 

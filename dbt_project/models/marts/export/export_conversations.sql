@@ -19,7 +19,7 @@ conversations as (
 export_messages as (
 
     select * from {{ ref('export_messages') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 

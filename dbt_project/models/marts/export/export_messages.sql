@@ -37,21 +37,21 @@ messages as (
 assistant_turns as (
 
     select * from {{ ref('int_assistant_turns_rebuilt') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 turn_calls as (
 
     select * from {{ ref('int_turn_calls_gathered') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
 tool_messages as (
 
     select * from {{ ref('int_tool_messages_rebuilt') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
