@@ -128,9 +128,12 @@
         and tested.test_checksum = '{{ tracehouse.tested_checksum(test_node) }}'
 {%- endmacro %}
 
-{# raw.conversations: the current load of every slice. #}
-{% macro raw_conversations_relation() -%}
-    {%- set raw = graph.sources['source.tracehouse.hermes.conversations'] -%}
+{#
+  A table of the raw layer: raw_relation('conversations') holds the current load of every
+  slice, raw_relation('loads') every load ever landed (a replaced one included).
+#}
+{% macro raw_relation(table) -%}
+    {%- set raw = graph.sources['source.tracehouse.hermes.' ~ table] -%}
     {{ return(api.Relation.create(database=raw.database, schema=raw.schema, identifier=raw.identifier)) }}
 {%- endmacro %}
 
@@ -138,17 +141,25 @@
   What a scoped test has not passed on yet, as a condition on the rows it reads; '' for a
   test that is not scoped. The filters below use it, and the on-run-end hook records the
   loads that are not in passed_loads(), the one definition of what a test passed on.
-  - load-scoped: `<column> not in (the loads it passed on)`;
+  - load-scoped: `<column> in (the loads of raw.loads it has not passed on)`. Every row of
+    an incremental model carries a load that raw.loads records. The condition names the
+    loads to read rather than those to skip: DuckDB then skips, by their min/max, the row
+    groups of the others, and reads nothing when there are none; `not in (the passed
+    loads)` read every row of the tables, text included (at 10x the kimi size 7 s of a
+    build with no new data for the block reconciliation test, against 0.01 s);
   - slice-scoped: `(source, config, split) in (the slices whose current load it has not
     passed on)`.
 #}
 {% macro untested_load_condition(test_node, column='load_id') -%}
     {%- if tracehouse.load_scoped_models(test_node) -%}
-        {{ column }} not in ({{ tracehouse.passed_loads(test_node) }})
+        {{ column }} in (
+            select loads.load_id from {{ tracehouse.raw_relation('loads') }} as loads
+            where loads.load_id not in ({{ tracehouse.passed_loads(test_node) }})
+        )
     {%- elif tracehouse.slice_scoped_view(test_node) -%}
         (source, config, split) in (
             select distinct current_loads.source, current_loads.config, current_loads.split
-            from {{ tracehouse.raw_conversations_relation() }} as current_loads
+            from {{ tracehouse.raw_relation('conversations') }} as current_loads
             where current_loads.load_id not in ({{ tracehouse.passed_loads(test_node) }})
         )
     {%- endif -%}
@@ -246,7 +257,7 @@
             {%- elif tracehouse.slice_scoped_view(test_node) -%}
                 {#- the current loads of the slices it read -#}
                 {%- do covered.append(
-                    'select distinct load_id from ' ~ tracehouse.raw_conversations_relation()
+                    'select distinct load_id from ' ~ tracehouse.raw_relation('conversations')
                 ) -%}
             {%- endif -%}
             {%- if covered -%}
