@@ -35,6 +35,7 @@ INCREMENTAL = (
     "marts.fct_conversations",
     "marts.fct_assistant_turns",
     "marts.fct_tool_calls",
+    "marts.repeated_calls",
     "marts.fct_tool_responses",
     "marts.report_trace_steps",
     "marts.export_messages",

@@ -3,13 +3,23 @@
   arguments (minified JSON text). One row per conversation and call signature occurring at
   least twice; consecutive_repeats counts the occurrences that come right after an identical
   call (the conversation's previous call), the signature of a loop.
+
+  Incremental by load like the fact table it reads (its rows depend on one conversation each).
 #}
 
 with
 
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
+
+),
+
 tool_calls as (
 
     select * from {{ ref('fct_tool_calls') }}
+    {{ tracehouse.where_load_changed() }}
 
 ),
 
@@ -18,6 +28,7 @@ signed as (
     select
         conversation_key,
         conversation_id,
+        load_id,
         config,
         category,
         subcategory,
@@ -52,6 +63,7 @@ aggregated as (
         conversation_key,
         call_signature,
         min(conversation_id) as conversation_id,
+        min(load_id) as load_id,
         min(config) as config,
         min(category) as category,
         min(subcategory) as subcategory,
@@ -76,6 +88,7 @@ final as (
         cast(conversation_key as {{ dbt.type_string() }}) as conversation_key,
         cast(call_signature as {{ dbt.type_string() }}) as call_signature,
         cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(load_id as {{ dbt.type_string() }}) as load_id,
         cast(config as {{ dbt.type_string() }}) as config,
         cast(category as {{ dbt.type_string() }}) as category,
         cast(subcategory as {{ dbt.type_string() }}) as subcategory,
