@@ -7,9 +7,9 @@
   - carries `load_id` (the load that landed the conversation),
   - imports stg_hermes__conversations as `conversations`, filtered with
     `{{ tracehouse.where_load_is_new() }}`,
-  - filters its imports of other incremental tables with `{{ tracehouse.where_load_changed() }}`,
-    of stg_hermes__messages with `{{ tracehouse.where_slice_changed() }}`, and of other
-    staging views with `{{ tracehouse.where_conversation_changed() }}`,
+  - filters its imports of other incremental tables with `{{ tracehouse.where_load_changed() }}`
+    and its imports of staging views (stg_hermes__messages, stg_hermes__tool_definitions:
+    they carry the raw slice columns) with `{{ tracehouse.where_slice_changed() }}`,
   - and is configured with `pre_hook=tracehouse.delete_replaced_loads()` so that rows of
     loads that no longer exist (a slice ingested again) are gone before the new ones append
     (folder-wide for the intermediate layer, in dbt_project.yml).
@@ -33,10 +33,12 @@
 
 {#
   `where (source, config, split) in (the slices of the conversations CTE)` on incremental
-  runs; else nothing. For imports of stg_hermes__messages: its conversation_key is computed
-  in the view, so a filter on it hashes every message of the raw layer (2.1 s at 10x the kimi
-  size against 0.15 s for this one, with 10% new data), while the slice columns come from
-  raw.messages as they are. The same rows: the raw layer holds one load per slice.
+  runs; else nothing. For imports of staging views, which carry the slice columns as raw
+  has them: their conversation_key is computed in the view, so a filter on it hashes every
+  row of the raw layer (for stg_hermes__messages 2.1 s at 10x the kimi size against 0.15 s
+  for this one, with 10% new data), and it applies after the view's joins, where a filter on
+  the slice columns reaches the raw scan. The same rows: the raw layer holds one load per
+  slice.
 #}
 {% macro where_slice_changed() -%}
     {%- if is_incremental() -%}
@@ -55,22 +57,15 @@
 {#
   `where load_id in (the loads of the conversations CTE)` on incremental runs; else nothing.
   For imports of incremental tables, which carry the load_id of each row's conversation: the
-  same rows as where_conversation_changed (the table's pre-hook has removed replaced loads),
-  found without reading the others. Loads are appended one after another, so the row groups
-  of older loads hold other load_ids, and DuckDB skips them by their min/max once the join
-  has the new loads; a filter on conversation_key (a hash, spread over every row group) reads
-  every row of the table, text columns included.
+  same rows as a filter on their conversation_key (the table's pre-hook has removed replaced
+  loads), found without reading the others. Loads are appended one after another, so the row
+  groups of older loads hold other load_ids, and DuckDB skips them by their min/max once the
+  join has the new loads; a filter on conversation_key (a hash, spread over every row group)
+  reads every row of the table, text columns included.
 #}
 {% macro where_load_changed() -%}
     {%- if is_incremental() -%}
         where load_id in (select conversations.load_id from conversations)
-    {%- endif -%}
-{%- endmacro %}
-
-{# `where <key> in (the conversations CTE)` on incremental runs; else nothing. #}
-{% macro where_conversation_changed(key='conversation_key') -%}
-    {%- if is_incremental() -%}
-        where {{ key }} in (select conversations.conversation_key from conversations)
     {%- endif -%}
 {%- endmacro %}
 

@@ -23,7 +23,7 @@ blocks as (
 tool_definitions as (
 
     select * from {{ ref('stg_hermes__tool_definitions') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_slice_changed() }}
 
 ),
 

@@ -15,7 +15,7 @@ conversations as (
 tool_definitions as (
 
     select * from {{ ref('stg_hermes__tool_definitions') }}
-    {{ tracehouse.where_conversation_changed() }}
+    {{ tracehouse.where_slice_changed() }}
 
 ),
 

@@ -5,6 +5,13 @@
 
   Rows share few distinct `tools` values (kimi: 6 for 7,646 conversations), so each distinct
   value is parsed once and the declarations are joined back to the conversations holding it.
+
+  The distinct values are read from the model, not from the `conversations` CTE, so that the
+  CTE has one reader: DuckDB materializes a CTE read twice (a view keeps no NOT MATERIALIZED
+  hint), and then a filter on the view's slice columns (an incremental model's import, a test
+  by slice) applied only after every conversation's declarations were built. With one reader
+  it reaches the scan of the raw conversations (at 10x the kimi size with one new slice:
+  0.25 s against 0.5 to 1.4 s).
 #}
 
 with
@@ -19,7 +26,7 @@ distinct_tools as (
 
     select distinct tools_json
 
-    from conversations
+    from {{ ref('stg_hermes__conversations') }}
     where tools_json is not null
 
 ),
