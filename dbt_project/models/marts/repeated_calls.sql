@@ -28,7 +28,6 @@ signed as (
     select
         conversation_key,
         conversation_id,
-        load_id,
         config,
         category,
         subcategory,
@@ -63,7 +62,6 @@ aggregated as (
         conversation_key,
         call_signature,
         min(conversation_id) as conversation_id,
-        min(load_id) as load_id,
         min(config) as config,
         min(category) as category,
         min(subcategory) as subcategory,
@@ -85,22 +83,24 @@ aggregated as (
 final as (
 
     select
-        cast(conversation_key as {{ dbt.type_string() }}) as conversation_key,
-        cast(call_signature as {{ dbt.type_string() }}) as call_signature,
-        cast(conversation_id as {{ dbt.type_string() }}) as conversation_id,
-        cast(load_id as {{ dbt.type_string() }}) as load_id,
-        cast(config as {{ dbt.type_string() }}) as config,
-        cast(category as {{ dbt.type_string() }}) as category,
-        cast(subcategory as {{ dbt.type_string() }}) as subcategory,
-        cast(tool_name as {{ dbt.type_string() }}) as tool_name,
-        cast(arguments as {{ tracehouse.json_type() }}) as arguments,
-        cast(occurrences as bigint) as occurrences,
-        cast(consecutive_repeats as bigint) as consecutive_repeats,
-        cast(failed_occurrences as bigint) as failed_occurrences,
-        cast(first_message_index as integer) as first_message_index,
-        cast(last_message_index as integer) as last_message_index
+        cast(aggregated.conversation_key as {{ dbt.type_string() }}) as conversation_key,
+        cast(aggregated.call_signature as {{ dbt.type_string() }}) as call_signature,
+        cast(aggregated.conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(conversations.load_id as {{ dbt.type_string() }}) as load_id,
+        cast(aggregated.config as {{ dbt.type_string() }}) as config,
+        cast(aggregated.category as {{ dbt.type_string() }}) as category,
+        cast(aggregated.subcategory as {{ dbt.type_string() }}) as subcategory,
+        cast(aggregated.tool_name as {{ dbt.type_string() }}) as tool_name,
+        cast(aggregated.arguments as {{ tracehouse.json_type() }}) as arguments,
+        cast(aggregated.occurrences as bigint) as occurrences,
+        cast(aggregated.consecutive_repeats as bigint) as consecutive_repeats,
+        cast(aggregated.failed_occurrences as bigint) as failed_occurrences,
+        cast(aggregated.first_message_index as integer) as first_message_index,
+        cast(aggregated.last_message_index as integer) as last_message_index
 
     from aggregated
+    inner join conversations
+        on aggregated.conversation_key = conversations.conversation_key
 
 )
 
