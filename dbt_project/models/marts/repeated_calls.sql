@@ -27,10 +27,6 @@ signed as (
 
     select
         conversation_key,
-        conversation_id,
-        config,
-        category,
-        subcategory,
         message_index,
         call_index,
         tool_name,
@@ -61,10 +57,6 @@ aggregated as (
     select
         conversation_key,
         call_signature,
-        min(conversation_id) as conversation_id,
-        min(config) as config,
-        min(category) as category,
-        min(subcategory) as subcategory,
         min(tool_name) as tool_name,
         min(cast(arguments as {{ dbt.type_string() }})) as arguments,
         count(*) as occurrences,
@@ -85,11 +77,11 @@ final as (
     select
         cast(aggregated.conversation_key as {{ dbt.type_string() }}) as conversation_key,
         cast(aggregated.call_signature as {{ dbt.type_string() }}) as call_signature,
-        cast(aggregated.conversation_id as {{ dbt.type_string() }}) as conversation_id,
+        cast(conversations.conversation_id as {{ dbt.type_string() }}) as conversation_id,
         cast(conversations.load_id as {{ dbt.type_string() }}) as load_id,
-        cast(aggregated.config as {{ dbt.type_string() }}) as config,
-        cast(aggregated.category as {{ dbt.type_string() }}) as category,
-        cast(aggregated.subcategory as {{ dbt.type_string() }}) as subcategory,
+        cast(conversations.config as {{ dbt.type_string() }}) as config,
+        cast(conversations.category as {{ dbt.type_string() }}) as category,
+        cast(conversations.subcategory as {{ dbt.type_string() }}) as subcategory,
         cast(aggregated.tool_name as {{ dbt.type_string() }}) as tool_name,
         cast(aggregated.arguments as {{ tracehouse.json_type() }}) as arguments,
         cast(aggregated.occurrences as bigint) as occurrences,
