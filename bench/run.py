@@ -375,15 +375,15 @@ def one_run(
 
     if parse:
         parse_env = {**env, "TRACEHOUSE_DB": str(parse_db)}
-        # the parse models' full-build SQL for parse_sql, compiled before their tables exist
-        # (unmeasured; it also warms the partial-parse cache for the parse step)
+        # the parse models' full-build SQL for parse_sql, compiled before their tables exist.
+        # Unmeasured; with the parse step's environment and paths it also stands in for
+        # warm_parse: the step finds the partial-parse cache warm.
         parse_manifest = run_dir / "parse-manifest.json"
         compile_argv = [*dbt, "compile", "--select", *PARSE_SQL_MODELS, *project, *dbt_paths]
         measure("dbt-compile", compile_argv, env=parse_env, cwd=run_dir).check()
         shutil.copyfile(target / "manifest.json", parse_manifest)
         # the parse layer: staging and the intermediate models, not the export's pieces
         select = ["--select", "staging", "intermediate", "--exclude", "intermediate.export"]
-        warm_parse(parse_env)
         if step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env, dbt_step=True):
             parse_sql_json = run_dir / "parse-sql.json"
             parse_sql_argv = [
