@@ -1,15 +1,22 @@
 {#
   One row per tool message that holds `<tool_response>` blocks, with the pieces its
-  `messages` export is made of: the Hermes layout of its responses and one structured tool
-  message per response (JSON). export_messages compares the layout with the original and
-  flags the message representable only when it is byte-exact.
+  `messages` export is made of: one structured tool message per response (JSON), and whether
+  the Hermes layout the converter writes rebuilds the message byte-exact.
+
+  The converter writes a tool message's responses as `<tool_response>\n` + stripped body +
+  `\n</tool_response>`, joined by `\n`. That string equals the message exactly when the
+  message's blocks (which rebuild it: assert_blocks_rebuild_messages) are a closed response,
+  then (a `\n` whitespace block, a closed response) any number of times, and nothing else,
+  each response's body being `\n` + its stripped body + `\n`: parsing the layout gives
+  those blocks, and the parse is a function of the text. So the check reads each block once
+  and no layout text is built, stored or compared (at 10x kimi the layouts were 1.5 GB that
+  export_messages had to hold in a join).
 
   A table of its own for the reason given in int_assistant_turns_rebuilt.
 #}
 
-{#- One response as the Hermes layout, and as a structured `tool` message; a message's
-    responses are these joined in response order. -#}
-{%- set response_layout = "'<tool_response>' || chr(10) || response_body || chr(10) || '</tool_response>'" -%}
+{#- One response as a structured `tool` message; a message's responses are these in
+    response order. -#}
 {%- set tool_entry = tracehouse.export_json_object_flat([
     ('role', "'tool'"),
     ('name', 'tool_name'),
@@ -38,6 +45,31 @@ responses as {{ tracehouse.inlined_cte() }} (
 
     select * from {{ ref('int_tool_responses_classified') }}
     {{ tracehouse.where_load_changed() }}
+
+),
+
+layout_checks as (
+
+    -- block_index counts every block of the message from 0: responses at even positions,
+    -- single newlines between them, a response last
+    select
+        conversation_key,
+        message_index,
+        bool_and(
+            case
+                when block_index % 2 = 0
+                    then
+                        block_kind = 'tool_response'
+                        and has_closing_tag
+                        and block_body = chr(10) || {{ tracehouse.strip_whitespace('block_body') }} || chr(10)
+                else block_kind = 'whitespace' and block_body = chr(10)
+            end
+        )
+        and max(block_index) % 2 = 0 as is_layout_exact
+
+    from blocks
+    where message_role = 'tool'
+    group by conversation_key, message_index
 
 ),
 
@@ -187,12 +219,6 @@ responses_gathered as (
         response_index,
         responses_in_message as tool_responses,
         bool_and(is_response_exportable) over messages_window as are_responses_exportable,
-        {{ tracehouse.export_string_agg_over(
-            response_layout,
-            'chr(10)',
-            'messages_window',
-            'response_index'
-        ) }} as responses_layout,
         {{ tracehouse.export_json_array_agg_over(
             tool_entry,
             'messages_window',
@@ -215,7 +241,6 @@ tool_messages as (
         message_index,
         1 as tool_responses,
         is_response_exportable as are_responses_exportable,
-        {{ response_layout }} as responses_layout,
         {{ tracehouse.export_json_array(tool_entry) }} as tool_messages_json
 
     from responses_exportable
@@ -228,7 +253,6 @@ tool_messages as (
         message_index,
         tool_responses,
         are_responses_exportable,
-        responses_layout,
         tool_messages_json
 
     from responses_gathered
@@ -244,12 +268,16 @@ final as (
         conversations.load_id,
         tool_messages.tool_responses,
         tool_messages.are_responses_exportable,
-        tool_messages.responses_layout,
+        layout_checks.is_layout_exact,
         tool_messages.tool_messages_json
 
     from tool_messages
     inner join conversations
         on tool_messages.conversation_key = conversations.conversation_key
+    inner join layout_checks
+        on
+            tool_messages.conversation_key = layout_checks.conversation_key
+            and tool_messages.message_index = layout_checks.message_index
 
 )
 

@@ -11,9 +11,11 @@
     joined by "\n".
   - anything else: the content as it is.
 
-  Here the same layout is rebuilt in SQL from the exported pieces and compared with the
-  original value; JSON is only exported structured when its text is exactly what json.dumps
-  writes (export_json_is_python_dumps). A message that fails either check is not
+  Here the assistant layout is rebuilt in SQL from the exported pieces and compared with the
+  original value, and the tool layout is checked against the message's blocks where its
+  pieces are made (int_tool_messages_rebuilt.is_layout_exact, which says why that is the same
+  test); JSON is only exported structured when its text is exactly what json.dumps writes
+  (export_json_is_python_dumps). A message that fails either check is not
   representable and is exported as plain `content` holding the original value (the
   converter gives it back as is), flagged and counted.
 #}
@@ -62,7 +64,7 @@ previous_roles as (
     -- the windows sort only the key, index, role and a length, never the message text: a
     -- message's ChatML length is its length plus that of the ChatML of an empty message
     -- (the window argument is computed inside the window operator, so a text expression
-    -- there made it carry every message's text: 18 s of this model's 100 s at 10x kimi)
+    -- there made it carry every message's text: 18 s of operator time at 10x kimi)
     select
         conversation_key,
         message_index,
@@ -107,7 +109,7 @@ joined as (
         turn_calls.tool_calls_openai_json,
         coalesce(tool_messages.tool_responses, 0) as tool_responses,
         tool_messages.are_responses_exportable,
-        tool_messages.responses_layout,
+        tool_messages.is_layout_exact as is_responses_layout_exact,
         tool_messages.tool_messages_json
 
     from messages
@@ -134,6 +136,8 @@ joined as (
 
 rebuilt as (
 
+    -- the gpt layout, compared below; a tool message's layout is checked where its
+    -- responses are (int_tool_messages_rebuilt.is_layout_exact)
     select
         *,
         case
@@ -146,8 +150,6 @@ rebuilt as (
                     end
                     || assistant_content
                     || coalesce(calls_layout, '')
-            when message_role = 'tool' then responses_layout
-            else message_text
         end as rebuilt_text
 
     from joined
@@ -166,7 +168,7 @@ classified as (
                 message_role = 'tool'
                 and coalesce(previous_message_role, '') != 'tool'
                 and are_responses_exportable
-                and rebuilt_text = message_text
+                and is_responses_layout_exact
             ),
             false
         ) as is_representable
