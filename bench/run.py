@@ -15,6 +15,10 @@ fresh `datasets` caches (so baseline and ingest both pay the parquet -> Arrow co
     rebuild_same   tracehouse build again, no new data
     ingest_extra   tracehouse ingest EXTRA --config glm-5.1
     rebuild_extra  tracehouse build after that
+    floor_ingest, floor_parse, floor_build, floor_report
+              the whole job's steps and the parse step on ONE generated conversation, each
+              on its own warehouse: what they cost whatever the data (dbt's start-up and
+              per-node work, process start-up), against the same run's baseline
 
 Every step is a child process measured by `bench.measure` (wall seconds, its own peak RSS).
 Ratios are taken within a run, then the median over runs is reported (see bench/README.md).
@@ -49,8 +53,11 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 KIMI_CONVERSATIONS = 7_646
 MAIN_CONFIG = "kimi"
+FLOOR_CONVERSATIONS = 1  # the fixed-cost runs: one conversation
 EXTRA_CONFIG = "glm-5.1"
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
+# the parse layer: staging and the intermediate models, not the export's pieces
+PARSE_SELECT = ("--select", "staging", "intermediate", "--exclude", "intermediate.export")
 # what dbt logs when it parses the whole project instead of what changed
 FULL_PARSE_MESSAGE = "Unable to do partial parsing"
 
@@ -106,6 +113,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="dbt selectors left out of every build (a what-if: say so when quoting it)",
     )
     parser.add_argument("--no-parse", action="store_true", help="skip the parse-layer step")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the one-conversation floor steps"
+    )
     parser.add_argument("--no-report", action="store_true", help="skip the report step")
     parser.add_argument(
         "--no-readme", action="store_true", help="do not rewrite the table in bench/README.md"
@@ -152,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                 full=full,
                 incremental_runs=args.incremental_runs,
                 options=RunOptions(
-                    parse=not args.no_parse, report=not args.no_report, exclude=args.exclude
+                    parse=not args.no_parse,
+                    report=not args.no_report,
+                    floor=not args.no_floor,
+                    exclude=args.exclude,
                 ),
                 save=save,
             )
@@ -185,6 +198,7 @@ class RunOptions:
 
     parse: bool = True
     report: bool = True
+    floor: bool = True
     exclude: tuple[str, ...] | list[str] = ()
 
 
@@ -209,8 +223,11 @@ def bench_scale(
     generated = {"main": generate(data, conversations, MAIN_CONFIG, seed=0)}
     if full:
         generated["extra"] = generate(extra, extra_conversations, EXTRA_CONFIG, seed=1)
-    all_runs: list[dict[str, Any]] = []
     options = options or RunOptions()
+    floor = data_root / f"{MAIN_CONFIG}-{FLOOR_CONVERSATIONS}" if options.floor else None
+    if floor is not None:
+        generated["floor"] = generate(floor, FLOOR_CONVERSATIONS, MAIN_CONFIG, seed=0)
+    all_runs: list[dict[str, Any]] = []
 
     def summarise(runs_so_far: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -237,6 +254,7 @@ def bench_scale(
             parse=full and options.parse,
             incremental=full and index < incremental_runs,
             report=options.report,
+            floor=floor,
             exclude=options.exclude,
             on_step=lambda partial: save(summarise([*all_runs, partial])),
         )
@@ -265,6 +283,7 @@ def one_run(
     parse: bool,
     incremental: bool,
     report: bool = True,
+    floor: Path | None = None,
     exclude: Sequence[str] = (),
     on_step: Callable[[dict[str, Any]], None] = lambda partial: None,
 ) -> dict[str, Any]:
@@ -272,7 +291,8 @@ def one_run(
 
     The whole job (baseline, ingest, build, report) always runs; `parse` adds the parse layer
     alone, `incremental` the two rebuilds (each as long as a build while the models are
-    tables, hence only in the first run by default)."""
+    tables, hence only in the first run by default), `floor` (a one-conversation dataset)
+    the floor steps."""
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     db, parse_db = run_dir / "warehouse.duckdb", run_dir / "parse.duckdb"
@@ -305,10 +325,11 @@ def one_run(
         step_env: Mapping[str, str] = env,
         required: bool = False,
         dbt_step: bool = False,
+        cwd: Path = run_dir,
     ) -> bool:
         """Measure one step. A failed optional step is recorded (and shown in the table)
         rather than fatal: a dbt test failing still leaves a build worth timing."""
-        result = measure(name, argv, env=step_env, cwd=run_dir, log_dir=logs)
+        result = measure(name, argv, env=step_env, cwd=cwd, log_dir=logs)
         if required:
             result.check()
         steps[name] = _step_record(result)
@@ -382,9 +403,8 @@ def one_run(
         compile_argv = [*dbt, "compile", "--select", *PARSE_SQL_MODELS, *project, *dbt_paths]
         measure("dbt-compile", compile_argv, env=parse_env, cwd=run_dir).check()
         shutil.copyfile(target / "manifest.json", parse_manifest)
-        # the parse layer: staging and the intermediate models, not the export's pieces
-        select = ["--select", "staging", "intermediate", "--exclude", "intermediate.export"]
-        if step("parse", [*dbt, "run", *select, *project, *dbt_paths], parse_env, dbt_step=True):
+        parse_argv = [*dbt, "run", *PARSE_SELECT, *project, *dbt_paths]
+        if step("parse", parse_argv, parse_env, dbt_step=True):
             parse_sql_json = run_dir / "parse-sql.json"
             parse_sql_argv = [
                 sys.executable,
@@ -416,6 +436,26 @@ def one_run(
     compared = compare(db, data, MAIN_CONFIG, baseline["counts"]) if check else None
     state["compared"] = compared
     partial()
+
+    if floor is not None:
+        # Each floor warehouse is `warehouse.duckdb` in the step's working directory, the
+        # profile's default, like the build's: dbt's partial parse stays warm.
+        floor_parse_dir, floor_dir = run_dir / "floor-parse", run_dir / "floor"
+        floor_parse_dir.mkdir()
+        floor_dir.mkdir()
+        floor_db = floor_dir / "warehouse.duckdb"
+        floor_ingest = [tracehouse, "ingest", str(floor), "--config", MAIN_CONFIG, "-q"]
+        step("floor_ingest", [*floor_ingest, "--db", str(floor_db)], cwd=floor_dir)
+        shutil.copyfile(floor_db, floor_parse_dir / "warehouse.duckdb")
+        floor_parse_argv = [*dbt, "run", *PARSE_SELECT, *project, *dbt_paths]
+        step("floor_parse", floor_parse_argv, cwd=floor_parse_dir)
+        floor_build = [tracehouse, "build", "--db", str(floor_db), "--", *build_args]
+        step("floor_build", floor_build, cwd=floor_dir)
+        floor_page = floor_dir / "report.html"
+        floor_report = [tracehouse, "report", "--db", str(floor_db), "--out", str(floor_page)]
+        step("floor_report", [*floor_report, "-q", "--no-docs"], cwd=floor_dir)
+        shutil.rmtree(floor_parse_dir, ignore_errors=True)
+        shutil.rmtree(floor_dir, ignore_errors=True)
 
     if incremental:
         step(
