@@ -371,3 +371,35 @@ def test_the_rebuild_reconciliation_fails_on_blocks_that_do_not_rebuild_their_me
             f"select conversation_key, message_index from ({compiled.read_text()})"
         ).fetchall()
     assert sorted(failing) == sorted((key, index) for _, key, index, _ in picked)
+
+
+def test_a_model_whose_columns_changed_fails_with_the_rebuild_to_run(
+    built_warehouse: dict[str, Any], tmp_path: Path
+):
+    """A warehouse built by an older tracehouse, where an incremental model had other columns:
+    the build stops with the model named and the command that rebuilds it, and that command
+    gives back exactly the rows of a build from scratch."""
+    db = tmp_path / built_warehouse["db"].name  # same file name: the views name its catalog
+    shutil.copyfile(built_warehouse["db"], db)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "alter table intermediate.int_tool_messages_rebuilt "
+            "rename column is_layout_exact to responses_layout"
+        )
+    target = ["--target-path", str(tmp_path / "target")]
+    failed = tracehouse("build", "--db", str(db), "--", *target, check=False)
+    assert failed.returncode != 0
+    advice = f"tracehouse build --db {db} -- --full-refresh --select int_tool_messages_rebuilt+"
+    assert "the columns of int_tool_messages_rebuilt changed" in failed.stderr
+    assert advice in failed.stderr
+
+    advised = advice.split()[1:]  # the command as printed, without the program name
+    tracehouse(*advised, *target)
+    with duckdb.connect(str(db), read_only=True) as con:
+        con.execute(f"attach '{built_warehouse['db']}' as fresh (read_only)")
+        for table in ("intermediate.int_tool_messages_rebuilt", "marts.export_messages"):
+            for left, right in ((table, f"fresh.{table}"), (f"fresh.{table}", table)):
+                extra = con.execute(
+                    f"select count(*) from (select * from {left} except all select * from {right})"
+                ).fetchone()[0]
+                assert extra == 0, (left, right)

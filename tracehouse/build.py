@@ -14,6 +14,8 @@ from tracehouse.warehouse import DB_ENV, REPO_ROOT, connect
 PROFILE_DEFAULT_TARGET = "duckdb"
 PROFILE_DEFAULT_DB = "warehouse.duckdb"
 TARGET_ENV = "DBT_TARGET"  # dbt's environment variable for --target
+# what dbt says when an incremental model's columns changed (`on_schema_change: fail`)
+SCHEMA_CHANGE_MESSAGE = "schemas on this incremental model are out of sync"
 
 
 def is_spark(target: str) -> bool:
@@ -81,7 +83,33 @@ def run_dbt(
                 os.environ[name] = value
     if result.exception is not None:
         raise UserError(f"dbt {dbt_args[0]} failed: {result.exception}")
+    changed = schema_changed_models(result.result)
+    if changed:
+        raise UserError(schema_change_advice(db, changed))
     return bool(result.success)
+
+
+def schema_changed_models(run_result: object) -> list[str]:
+    """The incremental models dbt refused to build because their columns changed: a
+    warehouse built by an older tracehouse (every incremental model fails on a schema change
+    rather than append rows of another shape)."""
+    names = {
+        node_result.node.name
+        for node_result in getattr(run_result, "results", None) or []
+        if SCHEMA_CHANGE_MESSAGE in str(getattr(node_result, "message", "") or "")
+    }
+    return sorted(names)
+
+
+def schema_change_advice(db: Path, models: Sequence[str]) -> str:
+    """What to run: rebuild those models from scratch, with everything that reads them."""
+    selectors = " ".join(f"{name}+" for name in models)
+    them = "it" if len(models) == 1 else "them"
+    return (
+        f"dbt build failed: the columns of {', '.join(models)} changed since this warehouse "
+        f"was built (by an older tracehouse). Rebuild {them} and the models that read {them} "
+        f"from the raw layer: tracehouse build --db {db} -- --full-refresh --select {selectors}"
+    )
 
 
 def check_raw_layer(db: Path) -> None:
