@@ -302,6 +302,11 @@ def one_run(
     dbt_paths = ["--target-path", str(target), "--log-path", str(logs)]
     build_args = [*dbt_paths, *(["--exclude", *exclude] if exclude else [])]
     tracehouse = str(BIN / "tracehouse")
+
+    def build_argv(warehouse: Path) -> list[str]:
+        """`tracehouse build` of `warehouse`, as every build step runs it."""
+        return [tracehouse, "build", "--db", str(warehouse), "--", *build_args]
+
     steps: dict[str, dict[str, Any]] = {}
     state: dict[str, Any] = {"baseline": None, "loads": {}, "compared": None}
 
@@ -383,6 +388,7 @@ def one_run(
 
     dbt = [str(BIN / "dbt")]
     project = ["--project-dir", str(REPO), "--profiles-dir", str(REPO)]
+    parse_argv = [*dbt, "run", *PARSE_SELECT, *project, *dbt_paths]
 
     def warm_parse(dbt_env: Mapping[str, str]) -> None:
         """A warm partial-parse cache for the next dbt step, as every build after a user's
@@ -403,7 +409,6 @@ def one_run(
         compile_argv = [*dbt, "compile", "--select", *PARSE_SQL_MODELS, *project, *dbt_paths]
         measure("dbt-compile", compile_argv, env=parse_env, cwd=run_dir).check()
         shutil.copyfile(target / "manifest.json", parse_manifest)
-        parse_argv = [*dbt, "run", *PARSE_SELECT, *project, *dbt_paths]
         if step("parse", parse_argv, parse_env, dbt_step=True):
             parse_sql_json = run_dir / "parse-sql.json"
             parse_sql_argv = [
@@ -423,7 +428,7 @@ def one_run(
         parse_db.unlink(missing_ok=True)
 
     warm_parse(env)
-    step("build", [tracehouse, "build", "--db", str(db), "--", *build_args], dbt_step=True)
+    step("build", build_argv(db), dbt_step=True)
     report_page = run_dir / "report.html"
     report_argv = [tracehouse, "report", "--db", str(db), "--out", str(report_page), "-q"]
     # the page itself (`report`), and apart from it the dbt docs site that `tracehouse
@@ -447,10 +452,8 @@ def one_run(
         floor_ingest = [tracehouse, "ingest", str(floor), "--config", MAIN_CONFIG, "-q"]
         step("floor_ingest", [*floor_ingest, "--db", str(floor_db)], cwd=floor_dir)
         shutil.copyfile(floor_db, floor_parse_dir / "warehouse.duckdb")
-        floor_parse_argv = [*dbt, "run", *PARSE_SELECT, *project, *dbt_paths]
-        step("floor_parse", floor_parse_argv, cwd=floor_parse_dir)
-        floor_build = [tracehouse, "build", "--db", str(floor_db), "--", *build_args]
-        step("floor_build", floor_build, cwd=floor_dir)
+        step("floor_parse", parse_argv, cwd=floor_parse_dir)
+        step("floor_build", build_argv(floor_db), cwd=floor_dir)
         floor_page = floor_dir / "report.html"
         floor_report = [tracehouse, "report", "--db", str(floor_db), "--out", str(floor_page)]
         step("floor_report", [*floor_report, "-q", "--no-docs"], cwd=floor_dir)
@@ -458,16 +461,14 @@ def one_run(
         shutil.rmtree(floor_dir, ignore_errors=True)
 
     if incremental:
-        step(
-            "rebuild_same", [tracehouse, "build", "--db", str(db), "--", *build_args], dbt_step=True
-        )
+        step("rebuild_same", build_argv(db), dbt_step=True)
         step(
             "ingest_extra",
             [tracehouse, "ingest", str(extra), "--config", EXTRA_CONFIG, "--db", str(db), "-q"],
         )
         step(
             "rebuild_extra",
-            [tracehouse, "build", "--db", str(db), "--", *build_args],
+            build_argv(db),
             dbt_step=True,
         )
     db_bytes = db.stat().st_size
