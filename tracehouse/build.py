@@ -85,7 +85,7 @@ def run_dbt(
         raise UserError(f"dbt {dbt_args[0]} failed: {result.exception}")
     changed = schema_changed_models(result.result)
     if changed:
-        raise UserError(schema_change_advice(db, changed))
+        raise UserError(schema_change_advice(db, changed, command=dbt_args[0]))
     return bool(result.success)
 
 
@@ -101,12 +101,12 @@ def schema_changed_models(run_result: object) -> list[str]:
     return sorted(names)
 
 
-def schema_change_advice(db: Path, models: Sequence[str]) -> str:
+def schema_change_advice(db: Path, models: Sequence[str], command: str) -> str:
     """What to run: rebuild those models from scratch, with everything that reads them."""
     selectors = " ".join(f"{name}+" for name in models)
     them = "it" if len(models) == 1 else "them"
     return (
-        f"dbt build failed: the columns of {', '.join(models)} changed since this warehouse "
+        f"dbt {command} failed: the columns of {', '.join(models)} changed since this warehouse "
         f"was built (by an older tracehouse). Rebuild {them} and the models that read {them} "
         f"from the raw layer: tracehouse build --db {db} -- --full-refresh --select {selectors}"
     )
