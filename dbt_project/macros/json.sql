@@ -5,9 +5,12 @@
 #}
 
 {#
-  Whether the text parses as JSON under Python's json.loads rules. DuckDB's reader also
-  accepts trailing commas and lower-case nan/inf, which Python rejects: those are ruled out
-  on a copy of the text whose string literals are blanked.
+  Whether the text is one JSON value (surrounding JSON white space allowed), as DuckDB's reader
+  takes it, less the trailing commas it also accepts (`[1,]`), which are checked on a copy of
+  the text whose string literals are blanked, and only when a comma before a closing bracket
+  occurs at all. DuckDB's reader, like Python's json module, also takes NaN and Infinity; it
+  takes lower-case nan and inf too, which Python rejects (a difference no generated or real
+  trace has shown).
 #}
 {% macro json_strict_valid(expression) -%}
     {{ return(adapter.dispatch('json_strict_valid', 'tracehouse')(expression)) }}
@@ -16,19 +19,10 @@
 {% macro duckdb__json_strict_valid(expression) -%}
     case
         when {{ expression }} is null or not json_valid({{ expression }}) then false
-        -- fast path: no trailing comma or bare nan/inf can hide anywhere in the text
-        when not regexp_matches(
-            {{ expression }},
-            ',[ \t\n\r]*[\]}]|(?:^|[:\[,])[ \t\n\r]*-?(?i:nan|inf|infinity)[ \t\n\r]*(?:[,\]}]|$)'
-        ) then true
-        -- slow path (a CASE branch, so only evaluated when taken): the same checks outside
-        -- string literals
+        when not regexp_matches({{ expression }}, ',[ \t\n\r]*[\]}]') then true
         else not regexp_matches(
-            regexp_replace(
-                regexp_replace({{ expression }}, '"(?:[^"\\]|\\.)*"', '""', 'g'),
-                'NaN|-?Infinity', '', 'g'
-            ),
-            ',[ \t\n\r]*[\]}]|(?i:nan|inf)'
+            regexp_replace({{ expression }}, '"(?:[^"\\]|\\.)*"', '""', 'g'),
+            ',[ \t\n\r]*[\]}]'
         )
     end
 {%- endmacro %}
@@ -43,6 +37,23 @@
 
 {% macro duckdb__json_extract_paths(expression, paths) -%}
     json_extract({{ expression }}, [{% for path in paths %}'{{ path }}'{% if not loop.last %}, {% endif %}{% endfor %}])
+{%- endmacro %}
+
+{#
+  json_extract_paths of a text that may not be JSON: null unless the text passes
+  json_strict_valid, read with one parse.
+#}
+{% macro json_extract_paths_or_null(expression, paths) -%}
+    {{ return(adapter.dispatch('json_extract_paths_or_null', 'tracehouse')(expression, paths)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_extract_paths_or_null(expression, paths) -%}
+    case
+        when not regexp_matches({{ expression }}, ',[ \t\n\r]*[\]}]')
+            then try({{ tracehouse.json_extract_paths(expression, paths) }})
+        when {{ tracehouse.json_strict_valid(expression) }}
+            then {{ tracehouse.json_extract_paths(expression, paths) }}
+    end
 {%- endmacro %}
 
 {# The elements of a JSON array text, as a list of JSON values. #}
@@ -77,6 +88,11 @@
 
 {% macro duckdb__json_text(json_value) -%}
     json_extract_string({{ json_value }}, '$')
+{%- endmacro %}
+
+{# The text of a JSON value that is a string, else null. #}
+{% macro json_string_or_null(json_value) -%}
+    case when {{ tracehouse.json_kind(json_value) }} = 'string' then {{ tracehouse.json_text(json_value) }} end
 {%- endmacro %}
 
 {# A JSON value as minified text (varchar). #}

@@ -32,3 +32,51 @@
 {% macro duckdb__struct_field(struct_expression, field_name) -%}
     struct_extract({{ struct_expression }}, '{{ field_name }}')
 {%- endmacro %}
+
+{# A list of one element. #}
+{% macro list_of(expression) -%}
+    {{ return(adapter.dispatch('list_of', 'tracehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_of(expression) -%}
+    [{{ expression }}]
+{%- endmacro %}
+
+{# The 1-based position of the first element equal to `value`; 0 or null when there is none. #}
+{% macro list_position(list_expression, value) -%}
+    {{ return(adapter.dispatch('list_position', 'tracehouse')(list_expression, value)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_position(list_expression, value) -%}
+    list_position({{ list_expression }}, {{ value }})
+{%- endmacro %}
+
+{# The number of elements of a list. #}
+{% macro list_length(list_expression) -%}
+    {{ return(adapter.dispatch('list_length', 'tracehouse')(list_expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_length(list_expression) -%}
+    len({{ list_expression }})
+{%- endmacro %}
+
+{#
+  An integer that tells the rows of a table apart within a query (the parse's windows and
+  joins run on it rather than on a text key): DuckDB's rowid.
+#}
+{% macro row_identity() -%}
+    {{ return(adapter.dispatch('row_identity', 'tracehouse')()) }}
+{%- endmacro %}
+
+{% macro duckdb__row_identity() -%}
+    rowid
+{%- endmacro %}
+
+{# The text elements of a list joined by `separator`. #}
+{% macro list_join(list_expression, separator) -%}
+    {{ return(adapter.dispatch('list_join', 'tracehouse')(list_expression, separator)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_join(list_expression, separator) -%}
+    array_to_string({{ list_expression }}, {{ separator }})
+{%- endmacro %}

@@ -109,3 +109,12 @@
 {% macro duckdb__text_digest(expression) -%}
     hash({{ expression }})
 {%- endmacro %}
+
+{# Whether a regular expression matches the whole text. #}
+{% macro regex_full_match(expression, pattern) -%}
+    {{ return(adapter.dispatch('regex_full_match', 'tracehouse')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro duckdb__regex_full_match(expression, pattern) -%}
+    regexp_full_match({{ expression }}, '{{ pattern }}')
+{%- endmacro %}

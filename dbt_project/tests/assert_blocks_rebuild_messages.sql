@@ -1,163 +1,111 @@
--- Reconciliation: parsing loses nothing. Each block's opening tag (when it has one), body and
--- closing tag (when it has one), concatenated in block order, rebuild every message
--- byte-exact. Returns the messages that do not.
---
--- Checked without concatenating (an ordered string aggregate holds all the text of a build
--- in memory and ran out of it at 2 GB on 15k conversations): every block's text must be the
--- message's text at the block's offset (the lengths of the blocks before it), and the
--- blocks' lengths must add up to the message's. Both hold exactly when the concatenation
--- is the message (up to a 64-bit collision of the digests below).
---
--- The block side of that comparison is a digest (tracehouse.text_digest), so the join that
--- brings each message to its blocks carries the message text only: joined with both texts,
--- at 10x the kimi size the join spilled and this test took a quarter of the build. For the
--- same reason the window that places the blocks sees only their lengths, and the text of the
--- messages is read once (`messages`); the list of messages to check comes from a second
--- import without it (`message_sizes`), so that `messages` is not materialized with its text
--- for a second reader.
---
--- Tested by load: only the loads this test has not passed on yet are read.
+-- Reconciliation: the block index loses nothing. In block order, each block's opening tag
+-- (when it has one), body and closing tag (when it has one) rebuild its message byte-exact:
+-- the blocks tile the text from its first character to its last, numbered from 0 without
+-- gaps, and every tag a block claims is in the text where the block says. Returns the
+-- messages that break this (a message with text and no block included).
 
 with
-
-conversations as (
-
-    -- the slices of the loads this test has not passed on yet (macros/tested_loads.sql):
-    -- messages are filtered by slice, a raw column (macros/incremental.sql), and the raw
-    -- layer holds one load per slice
-    select
-        source,
-        config,
-        split
-    from {{ ref('stg_hermes__conversations') }}
-    where {{ tracehouse.where_load_untested() }}
-
-),
 
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
-    where {{ tracehouse.slice_in_conversations() }}
 
 ),
 
-message_sizes as (
+messages_with_text as (
 
+    -- a second import, so that `messages` (the text) has one reader and is not materialized
     select
         conversation_key,
-        message_index,
-        message_chars
+        message_index
 
     from {{ ref('stg_hermes__messages') }}
-    where {{ tracehouse.slice_in_conversations() }}
+    where message_text != ''
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
-    where {{ tracehouse.where_load_untested() }}
 
 ),
 
-block_texts as (
+spans as (
 
     select
         conversation_key,
         message_index,
         block_index,
-        case when has_opening_tag then '<' || block_kind || '>' else '' end
-        || block_body
-        || case when has_closing_tag then '</' || block_kind || '>' else '' end as block_text
+        case when has_opening_tag then '<' || block_kind || '>' end as opening_tag,
+        case when has_closing_tag then '</' || block_kind || '>' end as closing_tag,
+        body_offset - case when has_opening_tag then length(block_kind) + 2 else 0 end as span_start,
+        body_offset + body_length as body_end,
+        body_offset + body_length
+        + case when has_closing_tag then length(block_kind) + 3 else 0 end as span_end
 
     from blocks
 
 ),
 
-block_measures as (
+placed as (
 
-    -- no text leaves this CTE: the block's length and a digest
     select
-        conversation_key,
-        message_index,
-        block_index,
-        length(block_text) as block_chars,
-        {{ tracehouse.text_digest('block_text') }} as block_digest
+        *,
+        coalesce(lag(span_end) over message_blocks, 1) as expected_start,
+        lag(block_index) over message_blocks as previous_block_index,
+        max(block_index) over (partition by conversation_key, message_index) = block_index as is_last
 
-    from block_texts
+    from spans
+    window message_blocks as (partition by conversation_key, message_index order by block_index)
 
 ),
 
-block_checks as (
-
-    -- the block's offset in its message: the lengths of the blocks before it
-    select
-        conversation_key,
-        message_index,
-        block_index,
-        cast(coalesce(sum(block_chars) over (
-            partition by conversation_key, message_index
-            order by block_index
-            rows between unbounded preceding and 1 preceding
-        ), 0) + 1 as bigint) as block_start,
-        block_chars,
-        block_digest
-
-    from block_measures
-
-),
-
-message_lengths as (
+misplaced as (
 
     select
-        conversation_key,
-        message_index,
-        sum(block_chars) as rebuilt_chars
+        placed.conversation_key,
+        placed.message_index,
+        placed.block_index
 
-    from block_checks
-    group by conversation_key, message_index
-
-),
-
-misplaced_blocks as (
-
-    select distinct
-        block_checks.conversation_key,
-        block_checks.message_index
-
-    from messages
-    inner join block_checks
+    from placed
+    inner join messages
         on
-            messages.conversation_key = block_checks.conversation_key
-            and messages.message_index = block_checks.message_index
+            placed.conversation_key = messages.conversation_key
+            and placed.message_index = messages.message_index
     where
-        {{ tracehouse.text_digest(
-            'substring(messages.message_text, block_checks.block_start, block_checks.block_chars)'
-        ) }}
-        != block_checks.block_digest
+        placed.span_start != placed.expected_start
+        or placed.block_index != coalesce(placed.previous_block_index + 1, 0)
+        or (placed.is_last and placed.span_end != length(messages.message_text) + 1)
+        or case
+            when placed.opening_tag is not null
+                then substring(messages.message_text, placed.span_start, length(placed.opening_tag))
+                != placed.opening_tag
+        end
+        or case
+            when placed.closing_tag is not null
+                then substring(messages.message_text, placed.body_end, length(placed.closing_tag))
+                != placed.closing_tag
+        end
+
+),
+
+unparsed as (
+
+    select
+        messages_with_text.conversation_key,
+        messages_with_text.message_index,
+        null as block_index
+
+    from messages_with_text
+    left join blocks
+        on
+            messages_with_text.conversation_key = blocks.conversation_key
+            and messages_with_text.message_index = blocks.message_index
+            and blocks.block_index = 0
+    where blocks.block_index is null
 
 )
 
-select
-    message_sizes.conversation_key,
-    message_sizes.message_index,
-    message_sizes.message_chars,
-    message_lengths.rebuilt_chars
-
-from message_sizes
-left join message_lengths
-    on
-        message_sizes.conversation_key = message_lengths.conversation_key
-        and message_sizes.message_index = message_lengths.message_index
-left join misplaced_blocks
-    on
-        message_sizes.conversation_key = misplaced_blocks.conversation_key
-        and message_sizes.message_index = misplaced_blocks.message_index
-where
-    -- a message with text (message_chars is its length; null or empty text has no blocks)
-    coalesce(message_sizes.message_chars, 0) > 0
-    and (
-        message_lengths.rebuilt_chars is null
-        or message_lengths.rebuilt_chars != message_sizes.message_chars
-        or misplaced_blocks.conversation_key is not null
-    )
+select * from misplaced
+union all
+select * from unparsed

@@ -6,7 +6,8 @@
   - changed_arguments: it calls the same tool, only with other arguments;
   - changed_tool: it calls only other tools;
   - no_further_call: no later turn calls a tool.
-  Arguments are compared as minified JSON text. Counts per config, tool and error_kind.
+  Arguments are compared by arguments_hash (the md5 of their minified JSON). Counts per
+  config, tool and error_kind.
 #}
 
 with
@@ -51,7 +52,7 @@ failed_calls as (
         tool_calls.call_index,
         coalesce(tool_calls.tool_name, '(unnamed)') as tool_name,
         tool_calls.tool_name as raw_tool_name,
-        cast(tool_calls.arguments as {{ dbt.type_string() }}) as arguments_text,
+        tool_calls.arguments_hash,
         tool_calls.error_kind,
         calling_turns.next_message_index
 
@@ -72,7 +73,7 @@ compared as (
         failed_calls.call_index,
         coalesce(bool_or(
             next_calls.tool_name = failed_calls.raw_tool_name
-            and cast(next_calls.arguments as {{ dbt.type_string() }}) = failed_calls.arguments_text
+            and next_calls.arguments_hash = failed_calls.arguments_hash
         ), false) as has_identical_call,
         coalesce(bool_or(next_calls.tool_name = failed_calls.raw_tool_name), false) as has_same_tool
 

@@ -8,42 +8,30 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
-    {{ tracehouse.where_load_is_new() }}
 
 ),
 
-tool_definitions as (
+tools_declared as (
 
-    select * from {{ ref('stg_hermes__tool_definitions') }}
-    {{ tracehouse.where_slice_changed() }}
-
-),
-
-turns as (
-
-    select * from {{ ref('int_turns_sequenced') }}
-    {{ tracehouse.where_load_changed() }}
+    select * from {{ ref('int_tools_declared') }}
 
 ),
 
-assistant_turns as (
+messages as (
 
-    select * from {{ ref('int_assistant_turns_classified') }}
-    {{ tracehouse.where_load_changed() }}
+    select * from {{ ref('int_messages_sequenced') }}
+
+),
+
+blocks as (
+
+    select * from {{ ref('int_blocks_parsed') }}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_paired') }}
-    {{ tracehouse.where_load_changed() }}
-
-),
-
-tool_responses as (
-
-    select * from {{ ref('int_tool_responses_classified') }}
-    {{ tracehouse.where_load_changed() }}
 
 ),
 
@@ -59,7 +47,7 @@ message_counts as (
         sum(case when message_role = 'tool' then 1 else 0 end) as tool_messages,
         coalesce(bool_or(is_iteration_limit_notice), false) as has_iteration_limit_notice
 
-    from turns
+    from messages
     group by conversation_key
 
 ),
@@ -70,21 +58,26 @@ last_messages as (
         conversation_key,
         message_role as last_message_role,
         is_assistant_answer as ends_with_answer,
-        coalesce(last_tool_message_failed, false) as last_tool_message_failed
+        last_tool_message_failed
 
-    from turns
+    from messages
     where is_last_message
 
 ),
 
-reasoning as (
+block_counts as (
 
     select
         conversation_key,
-        sum(think_words) as think_words,
-        sum(think_chars) as think_chars
+        sum(case when block_kind = 'think' then think_words else 0 end) as think_words,
+        sum(case when block_kind = 'think' then body_length else 0 end) as think_chars,
+        sum(case when block_kind = 'tool_response' then 1 else 0 end) as tool_responses,
+        sum(case when block_kind = 'tool_response' and error_kind is not null then 1 else 0 end)
+            as failed_tool_responses,
+        sum(case when legacy_error then 1 else 0 end) as legacy_errors
 
-    from assistant_turns
+    from blocks
+    where message_role in ('gpt', 'tool')
     group by conversation_key
 
 ),
@@ -106,26 +99,13 @@ call_counts as (
 
 ),
 
-response_counts as (
-
-    select
-        conversation_key,
-        count(*) as tool_responses,
-        sum(case when status = 'error' then 1 else 0 end) as failed_tool_responses,
-        sum(case when legacy_error then 1 else 0 end) as legacy_errors
-
-    from tool_responses
-    group by conversation_key
-
-),
-
 declared as (
 
     select
         conversation_key,
         count(distinct tool_name) as declared_tools
 
-    from tool_definitions
+    from tools_declared
     group by conversation_key
 
 ),
@@ -156,12 +136,12 @@ joined as (
         coalesce(call_counts.failed_tool_calls, 0) as failed_tool_calls,
         coalesce(call_counts.no_response_tool_calls, 0) as no_response_tool_calls,
         coalesce(call_counts.distinct_tools_called, 0) as distinct_tools_called,
-        coalesce(response_counts.tool_responses, 0) as tool_responses,
-        coalesce(response_counts.failed_tool_responses, 0) as failed_tool_responses,
-        coalesce(response_counts.legacy_errors, 0) as legacy_errors,
+        coalesce(block_counts.tool_responses, 0) as tool_responses,
+        coalesce(block_counts.failed_tool_responses, 0) as failed_tool_responses,
+        coalesce(block_counts.legacy_errors, 0) as legacy_errors,
         coalesce(declared.declared_tools, 0) as declared_tools,
-        coalesce(reasoning.think_words, 0) as think_words,
-        coalesce(reasoning.think_chars, 0) as think_chars,
+        coalesce(block_counts.think_words, 0) as think_words,
+        coalesce(block_counts.think_chars, 0) as think_chars,
         coalesce(message_counts.has_iteration_limit_notice, false) as has_iteration_limit_notice,
         last_messages.last_message_role,
         coalesce(last_messages.ends_with_answer, false) as ends_with_answer,
@@ -172,12 +152,10 @@ joined as (
         on conversations.conversation_key = message_counts.conversation_key
     left join last_messages
         on conversations.conversation_key = last_messages.conversation_key
-    left join reasoning
-        on conversations.conversation_key = reasoning.conversation_key
+    left join block_counts
+        on conversations.conversation_key = block_counts.conversation_key
     left join call_counts
         on conversations.conversation_key = call_counts.conversation_key
-    left join response_counts
-        on conversations.conversation_key = response_counts.conversation_key
     left join declared
         on conversations.conversation_key = declared.conversation_key
 

@@ -1,6 +1,8 @@
 {#
   One row per `<tool_call>` block of an assistant message (malformed ones included), with the
-  response paired to it. Rules: _definitions.md, tool_call_rules and failure_rules.
+  response paired to it (tool_call_rules, failure_rules). A view: the call's `arguments` are
+  cut from the message text when a query asks for them, so no model stores a copy; every
+  other column is read from int_tool_calls_paired.
 #}
 
 with
@@ -8,14 +10,18 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
-    {{ tracehouse.where_load_is_new() }}
+
+),
+
+messages as (
+
+    select * from {{ ref('stg_hermes__messages') }}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_paired') }}
-    {{ tracehouse.where_load_changed() }}
 
 ),
 
@@ -31,7 +37,16 @@ final as (
         cast(tool_calls.message_index as integer) as message_index,
         cast(tool_calls.call_index as integer) as call_index,
         cast(tool_calls.tool_name as {{ dbt.type_string() }}) as tool_name,
-        cast(tool_calls.arguments as {{ tracehouse.json_type() }}) as arguments,
+        cast(
+            case
+                when tool_calls.is_valid_json
+                    then {{ tracehouse.list_element(tracehouse.json_extract_paths(
+                        'substring(messages.message_text, tool_calls.body_offset, tool_calls.body_length)',
+                        ['$.arguments'],
+                    ), 0) }}
+            end as {{ tracehouse.json_type() }}
+        ) as arguments,
+        cast(tool_calls.arguments_hash as {{ dbt.type_string() }}) as arguments_hash,
         cast(tool_calls.is_valid_json as boolean) as is_valid_json,
         cast(tool_calls.is_malformed as boolean) as is_malformed,
         cast(tool_calls.is_declared_tool as boolean) as is_declared_tool,
@@ -46,6 +61,10 @@ final as (
     from tool_calls
     inner join conversations
         on tool_calls.conversation_key = conversations.conversation_key
+    inner join messages
+        on
+            tool_calls.conversation_key = messages.conversation_key
+            and tool_calls.message_index = messages.message_index
 
 )
 

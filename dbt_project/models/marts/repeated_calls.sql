@@ -4,7 +4,8 @@
   least twice; consecutive_repeats counts the occurrences that come right after an identical
   call (the conversation's previous call), the signature of a loop.
 
-  Incremental by load like the fact table it reads (its rows depend on one conversation each).
+  The arguments are not stored: the first occurrence's keys find them in fct_tool_calls or
+  tool_call_texts.
 #}
 
 with
@@ -12,14 +13,12 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
-    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 tool_calls as (
 
-    select * from {{ ref('fct_tool_calls') }}
-    {{ tracehouse.where_load_changed() }}
+    select * from {{ ref('int_tool_calls_paired') }}
 
 ),
 
@@ -30,9 +29,8 @@ signed as (
         message_index,
         call_index,
         tool_name,
-        arguments,
         status,
-        {{ tracehouse.surrogate_key(['tool_name', 'cast(arguments as ' ~ dbt.type_string() ~ ')']) }} as call_signature
+        {{ tracehouse.surrogate_key(['tool_name', 'arguments_hash']) }} as call_signature
 
     from tool_calls
     where tool_name is not null
@@ -46,7 +44,11 @@ sequenced as (
         lag(call_signature) over (
             partition by conversation_key
             order by message_index, call_index
-        ) as previous_call_signature
+        ) as previous_call_signature,
+        row_number() over (
+            partition by conversation_key, call_signature
+            order by message_index, call_index
+        ) as occurrence_number
 
     from signed
 
@@ -58,7 +60,7 @@ aggregated as (
         conversation_key,
         call_signature,
         min(tool_name) as tool_name,
-        min(cast(arguments as {{ dbt.type_string() }})) as arguments,
+        min(case when occurrence_number = 1 then call_index end) as first_call_index,
         count(*) as occurrences,
         sum(case when previous_call_signature = call_signature then 1 else 0 end)
             as consecutive_repeats,
@@ -83,7 +85,7 @@ final as (
         cast(conversations.category as {{ dbt.type_string() }}) as category,
         cast(conversations.subcategory as {{ dbt.type_string() }}) as subcategory,
         cast(aggregated.tool_name as {{ dbt.type_string() }}) as tool_name,
-        cast(aggregated.arguments as {{ tracehouse.json_type() }}) as arguments,
+        cast(aggregated.first_call_index as integer) as first_call_index,
         cast(aggregated.occurrences as bigint) as occurrences,
         cast(aggregated.consecutive_repeats as bigint) as consecutive_repeats,
         cast(aggregated.failed_occurrences as bigint) as failed_occurrences,

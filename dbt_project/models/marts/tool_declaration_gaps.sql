@@ -14,9 +14,9 @@ conversations as (
 
 ),
 
-tool_definitions as (
+tools_declared as (
 
-    select * from {{ ref('stg_hermes__tool_definitions') }}
+    select * from {{ ref('int_tools_declared') }}
 
 ),
 
@@ -30,14 +30,14 @@ declared as (
 
     select
         conversations.config,
-        tool_definitions.tool_name,
-        count(distinct tool_definitions.conversation_key) as declaring_conversations
+        tools_declared.tool_name,
+        count(distinct tools_declared.conversation_key) as declaring_conversations
 
-    from tool_definitions
+    from tools_declared
     inner join conversations
-        on tool_definitions.conversation_key = conversations.conversation_key
-    where tool_definitions.tool_name is not null
-    group by conversations.config, tool_definitions.tool_name
+        on tools_declared.conversation_key = conversations.conversation_key
+    where tools_declared.tool_name is not null
+    group by conversations.config, tools_declared.tool_name
 
 ),
 

@@ -2,7 +2,12 @@ with
 
 source as (
 
-    select * from {{ source('hermes', 'messages') }}
+    -- row_identity: an integer key of the message for the parse's windows and joins
+    select
+        *,
+        {{ tracehouse.row_identity() }} as source_row
+
+    from {{ source('hermes', 'messages') }}
 
 ),
 
@@ -12,6 +17,7 @@ renamed as (
         ---------- keys
         {{ tracehouse.surrogate_key(['source', 'config', 'split', 'row_index']) }} as conversation_key,
         message_index,
+        source_row as message_seq,
         conversation_id,
         source,
         config,

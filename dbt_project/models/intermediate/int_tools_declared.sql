@@ -5,13 +5,6 @@
 
   Rows share few distinct `tools` values (kimi: 6 for 7,646 conversations), so each distinct
   value is parsed once and the declarations are joined back to the conversations holding it.
-
-  The distinct values are read from the model, not from the `conversations` CTE, so that the
-  CTE has one reader: DuckDB materializes a CTE read twice (a view keeps no NOT MATERIALIZED
-  hint), and then a filter on the view's slice columns (an incremental model's import, a test
-  by slice) applied only after every conversation's declarations were built. With one reader
-  it reaches the scan of the raw conversations (at 10x the kimi size plus eight slices, the
-  key test by slice with one slice to read: 0.21 to 0.23 s against 0.49 s).
 #}
 
 with
@@ -26,7 +19,7 @@ distinct_tools as (
 
     select distinct tools_json
 
-    from {{ ref('stg_hermes__conversations') }}
+    from conversations
     where tools_json is not null
 
 ),
@@ -73,9 +66,6 @@ joined as (
 
     select
         conversations.conversation_key,
-        conversations.source,
-        conversations.config,
-        conversations.split,
         extracted.tool_index,
         extracted.tool_fields
 
@@ -93,9 +83,6 @@ renamed as (
         tool_index,
 
         ---------- attributes
-        source,
-        config,
-        split,
         case
             when {{ tracehouse.json_kind(tracehouse.list_element('tool_fields', 1)) }} = 'string'
                 then {{ tracehouse.json_text(tracehouse.list_element('tool_fields', 1)) }}

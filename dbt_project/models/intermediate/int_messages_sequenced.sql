@@ -1,0 +1,118 @@
+{#
+  One row per message with what its blocks hold and what came before it: the role of the
+  message before it, whether that was a tool message with a failed response, whether the
+  last tool message before it failed, and its position among assistant turns. The inputs of
+  preceded_by (turn_rules) and of the conversation outcome (outcome_rules). Read from the
+  block index: no message text.
+#}
+
+with
+
+messages as (
+
+    select * from {{ ref('stg_hermes__messages') }}
+
+),
+
+blocks as (
+
+    select * from {{ ref('int_blocks_parsed') }}
+
+),
+
+message_blocks as (
+
+    select
+        conversation_key,
+        message_index,
+        -- the message's length: every block's body and tags
+        sum(
+            body_length
+            + case when has_opening_tag then length(block_kind) + 2 else 0 end
+            + case when has_closing_tag then length(block_kind) + 3 else 0 end
+        ) as message_chars,
+        count(*) filter (where block_kind = 'tool_call') as tool_calls,
+        count(*) filter (where block_kind = 'tool_response') as tool_responses,
+        count(*) filter (where block_kind = 'tool_response' and error_kind is not null)
+            as failed_tool_responses,
+        coalesce(bool_or(mentions_iteration_limit), false) as is_iteration_limit_notice
+
+    from blocks
+    group by conversation_key, message_index
+
+),
+
+joined as (
+
+    select
+        messages.conversation_key,
+        messages.message_index,
+        messages.message_role,
+        coalesce(message_blocks.message_chars, 0) as message_chars,
+        coalesce(message_blocks.tool_calls, 0) as tool_calls,
+        coalesce(message_blocks.tool_responses, 0) as tool_responses,
+        coalesce(message_blocks.failed_tool_responses, 0) as failed_tool_responses,
+        coalesce(message_blocks.is_iteration_limit_notice, false) as is_iteration_limit_notice
+
+    from messages
+    left join message_blocks
+        on
+            messages.conversation_key = message_blocks.conversation_key
+            and messages.message_index = message_blocks.message_index
+
+),
+
+sequenced as (
+
+    select
+        *,
+        message_role = 'gpt' and tool_calls = 0 as is_assistant_answer,
+        case when message_role = 'tool' then failed_tool_responses > 0 end as tool_message_failed,
+        lag(message_role) over conversation_messages as previous_message_role,
+        lag(failed_tool_responses) over conversation_messages as previous_failed_tool_responses,
+        sum(case when message_role = 'gpt' then 1 else 0 end) over (
+            partition by conversation_key
+            order by message_index
+            rows between unbounded preceding and 1 preceding
+        ) as assistant_turns_before,
+        message_index = max(message_index) over (partition by conversation_key) as is_last_message
+
+    from joined
+    window conversation_messages as (partition by conversation_key order by message_index)
+
+),
+
+final as (
+
+    select
+        conversation_key,
+        cast(message_index as integer) as message_index,
+        message_role,
+        cast(message_chars as bigint) as message_chars,
+        cast(tool_calls as integer) as tool_calls,
+        cast(tool_responses as integer) as tool_responses,
+        cast(failed_tool_responses as integer) as failed_tool_responses,
+        is_iteration_limit_notice,
+        is_assistant_answer,
+        is_last_message,
+        cast(case when message_role = 'gpt' then assistant_turns_before end as integer)
+            as assistant_turn_index,
+        previous_message_role,
+        case
+            when previous_message_role = 'human' then 'human'
+            when previous_message_role = 'tool' and previous_failed_tool_responses > 0
+                then 'tool_error'
+            when previous_message_role = 'tool' then 'tool_ok'
+            else 'none'
+        end as preceded_by,
+        coalesce({{ tracehouse.last_non_null('tool_message_failed') }} over (
+            partition by conversation_key
+            order by message_index
+            rows between unbounded preceding and 1 preceding
+        ), false) as last_tool_message_failed
+
+    from sequenced
+
+)
+
+select * from final
