@@ -14,3 +14,16 @@
         {%- endfor %}
     )
 {%- endmacro %}
+
+{#
+  The join condition of a relation with conversation columns to one with message rows, on
+  the raw key (source, config, split, row_index) rather than on conversation_key: the key a
+  view computes from the raw columns cannot carry a filter to the scan of raw.messages, the
+  raw columns can (DuckDB then reads only the matching row groups' text).
+#}
+{% macro same_conversation(conversations, messages) -%}
+    {{ conversations }}.source = {{ messages }}.source
+    and {{ conversations }}.config = {{ messages }}.config
+    and {{ conversations }}.split = {{ messages }}.split
+    and {{ conversations }}.row_index = {{ messages }}.row_index
+{%- endmacro %}

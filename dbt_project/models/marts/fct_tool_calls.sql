@@ -63,7 +63,7 @@ final as (
         on tool_calls.conversation_key = conversations.conversation_key
     inner join messages
         on
-            tool_calls.conversation_key = messages.conversation_key
+            {{ tracehouse.same_conversation('conversations', 'messages') }}
             and tool_calls.message_index = messages.message_index
 
 )
