@@ -65,7 +65,7 @@ def tracehouse(
 @pytest.fixture(scope="session")
 def generated_dir(tmp_path_factory) -> Path:
     """A small generated dataset in hub layout, both configs, every quirk present."""
-    from ingest.generate import generate_dataset
+    from tracehouse.sample.dataset import generate_dataset
 
     out = tmp_path_factory.mktemp("generated")
     generate_dataset(out, 60, seed=11, duplicate_ids=2)

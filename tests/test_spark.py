@@ -58,7 +58,7 @@ def both_built(tmp_path_factory) -> Iterator[dict[str, Any]]:
     reason = missing_spark_prerequisite()
     if reason:
         pytest.skip(reason)
-    from ingest.generate import generate_dataset
+    from tracehouse.sample.dataset import generate_dataset
 
     root = tmp_path_factory.mktemp("spark")
     generate_dataset(root / "data", 40, seed=23, duplicate_ids=2)
