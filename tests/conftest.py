@@ -81,7 +81,7 @@ def built_warehouse(generated_dir, tmp_path_factory) -> dict:
     """
     from dbt.cli.main import dbtRunner
 
-    from tracehouse.build import close_dbt_connections
+    from tracehouse.dbt_runner import close_dbt_connections
 
     work = tmp_path_factory.mktemp("built")
     db = work / "warehouse.duckdb"

@@ -6,9 +6,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from tracehouse.build import PROFILE_DEFAULT_TARGET, is_spark
 from tracehouse.commands.build import add_spark_arguments
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
+from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, is_spark
 from tracehouse.progress import say
 from tracehouse.spark import spark_marts_view, spark_warehouse_dir
 from tracehouse.warehouse import REPO_ROOT
