@@ -10,7 +10,7 @@ import jinja2
 import matplotlib.pyplot as plt
 from markupsafe import Markup
 
-from reports import charts, queries
+from tracehouse.reports import charts, queries
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DOCS_DIR_NAME = "dbt-docs"

@@ -202,7 +202,7 @@ def test_the_compared_marts_hold_the_generated_rows(both_built):
 
 
 def test_report_from_spark_marts_states_the_duckdb_figures(both_built):
-    from reports import queries
+    from tracehouse.reports import queries
 
     duck = duckdb.connect(str(both_built["db"]), read_only=True)
     try:

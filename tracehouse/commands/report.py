@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def make_report(db: Path, out: Path, *, docs: bool = True) -> Path:
-    from reports.render import write_report
+    from tracehouse.reports.render import write_report
 
     return write_report(db, out, docs=docs)
 
