@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.errors import SchemaError
-from ingest.schema import CONVERSATION_COLUMNS, ISSUE_COLUMNS, MESSAGE_COLUMNS
+from tracehouse.ingest.errors import SchemaError
+from tracehouse.ingest.schema import CONVERSATION_COLUMNS, ISSUE_COLUMNS, MESSAGE_COLUMNS
 
 KNOWN_ROLES = ("system", "human", "gpt", "tool")
 CONVERSATION_FIELDS = ("id", "tools", "category", "subcategory", "task")

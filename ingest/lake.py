@@ -27,8 +27,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.errors import IngestError
-from ingest.schema import RAW_SCHEMA, TABLE_COLUMNS
+from tracehouse.ingest.errors import IngestError
+from tracehouse.ingest.schema import RAW_SCHEMA, TABLE_COLUMNS
 
 LAKE_TABLES = ("conversations", "messages", "ingest_issues", "loads")
 PARTITION_COLUMNS = ("source", "config", "split")

@@ -15,8 +15,8 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 
-from ingest.explode import Exploded, SliceMeta
-from ingest.schema import DDL, RAW_SCHEMA
+from tracehouse.ingest.explode import Exploded, SliceMeta
+from tracehouse.ingest.schema import DDL, RAW_SCHEMA
 
 SLICE_TABLES = ("conversations", "messages", "ingest_issues")
 
@@ -110,7 +110,7 @@ def replace_slice(
 
 
 class Staged(Protocol):
-    """Files written for the slice inside its transaction (see ingest.lake)."""
+    """Files written for the slice inside its transaction (see tracehouse.ingest.lake)."""
 
     def publish(self) -> None: ...
 

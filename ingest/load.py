@@ -16,7 +16,7 @@ import datasets
 import pyarrow as pa
 import pyarrow.dataset as pds
 
-from ingest.errors import SourceError
+from tracehouse.ingest.errors import SourceError
 
 FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")

@@ -14,10 +14,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.explode import Exploded, SchemaPlan, SliceMeta, explode_batch, plan_schema
-from ingest.lake import check_slices, stage_slice
-from ingest.land import LoadStats, replace_slice
-from ingest.load import Slice, choose_configs, load_slice, resolve_source
+from tracehouse.ingest.explode import Exploded, SchemaPlan, SliceMeta, explode_batch, plan_schema
+from tracehouse.ingest.lake import check_slices, stage_slice
+from tracehouse.ingest.land import LoadStats, replace_slice
+from tracehouse.ingest.load import Slice, choose_configs, load_slice, resolve_source
 
 DEFAULT_BATCH_ROWS = 500
 READ_AHEAD = 1  # batches read and exploded ahead of the one being inserted

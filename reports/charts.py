@@ -1,8 +1,8 @@
 """matplotlib charts rendered to inline SVG strings, deterministic byte for byte.
 
-Each function takes rows from reports.queries and returns one `<svg>` element. Text from the
-trace data (tool and category names) reaches the SVG only through matplotlib, which escapes
-it; the returned markup is the only thing the template marks safe.
+Each function takes rows from tracehouse.reports.queries and returns one `<svg>` element.
+Text from the trace data (tool and category names) reaches the SVG only through matplotlib,
+which escapes it; the returned markup is the only thing the template marks safe.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import jinja2
 import matplotlib.pyplot as plt
 from markupsafe import Markup
 
-from reports import charts, queries
+from tracehouse.reports import charts, queries
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DOCS_DIR_NAME = "dbt-docs"
@@ -297,7 +297,7 @@ def generate_docs(db: Path, out_dir: Path) -> str | None:
     dbt runs in the project's own target path, where `tracehouse build` and a plain
     `dbt build` keep dbt's partial-parse cache: in a scratch folder dbt parsed the whole
     project again on every report (about 5 s of the docs' 12 s on kimi-sized data)."""
-    from tracehouse.build import run_dbt
+    from tracehouse.dbt_runner import run_dbt
     from tracehouse.warehouse import REPO_ROOT
 
     target = out_dir / DOCS_DIR_NAME

@@ -65,7 +65,7 @@ def tracehouse(
 @pytest.fixture(scope="session")
 def generated_dir(tmp_path_factory) -> Path:
     """A small generated dataset in hub layout, both configs, every quirk present."""
-    from ingest.generate import generate_dataset
+    from tracehouse.sample.dataset import generate_dataset
 
     out = tmp_path_factory.mktemp("generated")
     generate_dataset(out, 60, seed=11, duplicate_ids=2)
@@ -81,7 +81,7 @@ def built_warehouse(generated_dir, tmp_path_factory) -> dict:
     """
     from dbt.cli.main import dbtRunner
 
-    from tracehouse.build import close_dbt_connections
+    from tracehouse.dbt_runner import close_dbt_connections
 
     work = tmp_path_factory.mktemp("built")
     db = work / "warehouse.duckdb"

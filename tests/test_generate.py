@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import ingest.generate as generate
-from ingest.generate import generate_dataset
+import tracehouse.sample.dataset as generate
+from tracehouse.sample.dataset import generate_dataset
 
 CONFIGS = ("kimi", "glm-5.1")
 COLUMNS = ["id", "conversations", "tools", "category", "subcategory", "task"]

@@ -24,7 +24,7 @@ INCREMENTAL = ("intermediate.int_blocks_parsed",)
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> dict[str, Path]:
-    from ingest.generate import generate_dataset
+    from tracehouse.sample.dataset import generate_dataset
 
     root = tmp_path_factory.mktemp("incremental")
     generate_dataset(root / "first", 24, seed=5)

@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.explode import SliceMeta, explode_batch
-from ingest.land import replace_slice
 from tests.conftest import MESSAGE_TYPE, hermes_table, tracehouse, write_hub_layout
 from tracehouse.commands.ingest import ingest_source
+from tracehouse.ingest.explode import SliceMeta, explode_batch
+from tracehouse.ingest.land import replace_slice
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -128,7 +128,7 @@ def test_a_failing_ingest_leaves_the_warehouse_as_it_was(generated_dir, tmp_path
     ingest_source(str(generated_dir), configs=[], split="train", db=db, quiet=True)
     before = table_fingerprint(db)
 
-    from ingest.pipeline import prepare_slices
+    from tracehouse.ingest.pipeline import prepare_slices
 
     ((loaded, plan),) = prepare_slices(str(generated_dir), ["kimi"], "train")
     meta = SliceMeta(loaded.source, "kimi", "train", "failing-load", datetime.now())
@@ -158,7 +158,7 @@ def test_a_killed_ingest_process_leaves_the_warehouse_as_it_was(generated_dir, t
     script = textwrap.dedent(
         f"""
         import os, signal
-        from ingest.pipeline import ingest_slices, prepare_slices
+        from tracehouse.ingest.pipeline import ingest_slices, prepare_slices
         from tracehouse.warehouse import connect
         prepared = prepare_slices({str(generated_dir)!r}, ["kimi"], "train")
         seen = []

@@ -8,13 +8,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import ingest.lake as lake_module
-from ingest.errors import IngestError
-from ingest.explode import SliceMeta, explode_batch
-from ingest.lake import LAKE_TABLES, encode_partition_value, read_sql, slice_dir, stage_slice
-from ingest.land import ensure_schema, replace_slice
+import tracehouse.ingest.lake as lake_module
 from tests.conftest import tracehouse
 from tracehouse.commands.ingest import ingest_source
+from tracehouse.ingest.errors import IngestError
+from tracehouse.ingest.explode import SliceMeta, explode_batch
+from tracehouse.ingest.lake import (
+    LAKE_TABLES,
+    encode_partition_value,
+    read_sql,
+    slice_dir,
+    stage_slice,
+)
+from tracehouse.ingest.land import ensure_schema, replace_slice
 
 HOSTILE_NAMES = (
     "../../outside",
@@ -154,7 +160,7 @@ def test_a_failing_ingest_leaves_the_lake_and_the_warehouse_as_they_were(
     before = {path: path.read_bytes() for path in lake_files(lake)}
     messages_before = raw_rows(db, "messages")
 
-    from ingest.pipeline import prepare_slices
+    from tracehouse.ingest.pipeline import prepare_slices
 
     ((loaded, plan),) = prepare_slices(str(generated_dir), ["kimi"], "train")
     meta = SliceMeta(loaded.source, "kimi", "train", "failing-load", datetime.now())

@@ -140,7 +140,7 @@ def hostile_report(tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp("hostile")
     write_hub_layout(root / "data", {"kimi": hermes_table(hostile_rows())})
     db = ingest_and_build(root / "data", root / "wh.duckdb")
-    from reports.render import write_report
+    from tracehouse.reports.render import write_report
 
     return write_report(db, root / "report.html", docs=False).read_text(encoding="utf-8")
 
@@ -273,7 +273,7 @@ def test_findings_are_sentences_computed_from_the_marts(html, marts):
 
 
 def _pct(value: float) -> str:
-    from reports.render import _pct
+    from tracehouse.reports.render import _pct
 
     return _pct(value)
 
@@ -319,7 +319,7 @@ def test_the_page_stands_alone_without_external_resources(html):
 
 
 def test_the_same_data_renders_the_same_bytes(warehouse, tmp_path):
-    from reports.render import write_report
+    from tracehouse.reports.render import write_report
 
     first = write_report(warehouse, tmp_path / "a.html", docs=False).read_bytes()
     second = write_report(warehouse, tmp_path / "b.html", docs=False).read_bytes()

@@ -58,7 +58,7 @@ def both_built(tmp_path_factory) -> Iterator[dict[str, Any]]:
     reason = missing_spark_prerequisite()
     if reason:
         pytest.skip(reason)
-    from ingest.generate import generate_dataset
+    from tracehouse.sample.dataset import generate_dataset
 
     root = tmp_path_factory.mktemp("spark")
     generate_dataset(root / "data", 40, seed=23, duplicate_ids=2)
@@ -202,7 +202,7 @@ def test_the_compared_marts_hold_the_generated_rows(both_built):
 
 
 def test_report_from_spark_marts_states_the_duckdb_figures(both_built):
-    from reports import queries
+    from tracehouse.reports import queries
 
     duck = duckdb.connect(str(both_built["db"]), read_only=True)
     try:

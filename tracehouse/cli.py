@@ -6,9 +6,9 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from ingest.errors import IngestError
 from tracehouse.commands import build, export, generate, ingest, report, run, sql
 from tracehouse.errors import UserError
+from tracehouse.ingest.errors import IngestError
 
 COMMANDS = (generate, ingest, build, report, export, sql, run)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.lake import LAKE_TABLES
 from tracehouse.errors import UserError
+from tracehouse.ingest.lake import LAKE_TABLES
 from tracehouse.warehouse import REPO_ROOT, sql_path_literal
 
 LAKE_ENV = "TRACEHOUSE_LAKE"

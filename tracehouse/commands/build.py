@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tracehouse.build import PROFILE_DEFAULT_TARGET, check_raw_layer, is_spark, run_dbt
 from tracehouse.commands.common import add_db_argument, db_path
+from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, check_raw_layer, is_spark, run_dbt
 from tracehouse.errors import UserError
 from tracehouse.spark import LAKE_ENV, WAREHOUSE_ENV, lake_dir, spark_warehouse_dir
 

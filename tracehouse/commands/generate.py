@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ingest.generate import generate_dataset
+    from tracehouse.sample.dataset import generate_dataset
 
     if args.conversations < 1:
         raise UserError("--conversations must be at least 1")

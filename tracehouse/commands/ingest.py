@@ -88,7 +88,7 @@ def ingest_source(
 ):
     """Check everything first (paths, configs, columns, lake names), then land each slice in
     its own transaction (and in the lake, when given)."""
-    from ingest.pipeline import ingest_slices, prepare_slices
+    from tracehouse.ingest.pipeline import ingest_slices, prepare_slices
 
     quiet_libraries(quiet)
     prepared = prepare_slices(source, configs, split, source_name, batch_rows, lake)

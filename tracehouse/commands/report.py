@@ -6,9 +6,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from tracehouse.build import PROFILE_DEFAULT_TARGET, is_spark
 from tracehouse.commands.build import add_spark_arguments
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
+from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, is_spark
 from tracehouse.progress import say
 from tracehouse.spark import spark_marts_view, spark_warehouse_dir
 from tracehouse.warehouse import REPO_ROOT
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def make_report(db: Path, out: Path, *, docs: bool = True) -> Path:
-    from reports.render import write_report
+    from tracehouse.reports.render import write_report
 
     return write_report(db, out, docs=docs)
 

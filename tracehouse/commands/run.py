@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
 def embedded_sample(cache_dir: Path, quiet: bool) -> Path:
     """The embedded default: generated once, deterministically, then reused."""
-    from ingest.generate import generate_dataset
+    from tracehouse.sample.dataset import generate_dataset
 
     out = cache_dir / f"embedded-{EMBEDDED_CONVERSATIONS}-{EMBEDDED_SEED}"
     if not (out / "ground_truth.json").exists():

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from ingest.generate_text import (
+from tracehouse.sample.text import (
     COMMANDS,
     FILE_PATHS,
     HOSTILE_HTML,

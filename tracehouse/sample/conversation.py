@@ -4,7 +4,7 @@ A conversation is planned first (category, tool set, how it ends, which rare qui
 carry), then written message by message. Every gpt and tool message is assembled from parts
 whose nature the builder decides (a think block of N words, a call that is truncated JSON, a
 response that fails with `status_error`, ...), and those decisions are kept as records for the
-ground truth (see `ingest.generate_truth`).
+ground truth (see `tracehouse.sample.truth`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.generate_results import (
+from tracehouse.sample.results import (
     ALWAYS_FAILS,
     ERROR_TEXTS,
     Args,
@@ -28,7 +28,7 @@ from ingest.generate_results import (
     ok_result,
     undeclared_result,
 )
-from ingest.generate_text import (
+from tracehouse.sample.text import (
     FOLLOW_UPS,
     ITERATION_LIMIT,
     MODULE_TRACEBACK,
@@ -38,8 +38,8 @@ from ingest.generate_text import (
     reasoning_text,
     task_text,
 )
-from ingest.generate_tools import SYSTEM_PROMPTS, TOOL_SETS
-from ingest.generate_truth import CallRecord, MessageRecord, ResponseRecord, ThinkRecord
+from tracehouse.sample.tools import SYSTEM_PROMPTS, TOOL_SETS
+from tracehouse.sample.truth import CallRecord, MessageRecord, ResponseRecord, ThinkRecord
 
 MAX_MESSAGES = 54
 MALFORMED_NAME = "invalid_tool_call"

@@ -11,7 +11,7 @@ so that `datasets.load_dataset(OUT_DIR, "kimi", split="train")` reads it exactly
 benchmark and the embedded default of `tracehouse run`.
 
 The ground truth is counted from the generator's own records of what it wrote (see
-`ingest.generate_truth`), never by re-parsing the output. Same arguments give the same bytes:
+`tracehouse.sample.truth`), never by re-parsing the output. Same arguments give the same bytes:
 every random draw comes from `random.Random` seeded by (seed, config), and Parquet is written
 with a fixed writer configuration in row groups of ROW_GROUP_ROWS rows.
 """
@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest.generate_conversation import (
+from tracehouse.sample.conversation import (
     ENDING_FEATURES,
     LEGACY_FEATURES,
     TURN_FEATURES,
@@ -37,8 +37,8 @@ from ingest.generate_conversation import (
     ConversationPlan,
     Style,
 )
-from ingest.generate_tools import BROWSER_SETS, TOOLS_JSON
-from ingest.generate_truth import (
+from tracehouse.sample.tools import BROWSER_SETS, TOOLS_JSON
+from tracehouse.sample.truth import (
     MessageRecord,
     add_counts,
     count_conversation,
@@ -200,7 +200,7 @@ def generate_dataset(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     truth: dict[str, Any] = {
-        "generator": "ingest.generate",
+        "generator": "tracehouse.sample.dataset",
         "parameters": {
             "conversations": conversations,
             "seed": seed,

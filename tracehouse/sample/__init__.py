@@ -1,0 +1,1 @@
+"""The synthetic Hermes dataset (`tracehouse generate`, `tracehouse run`) and its ground truth."""
