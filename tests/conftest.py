@@ -1,10 +1,18 @@
-"""Shared fixtures: hub-layout directories written here, and the generator's sample."""
+"""Shared fixtures: hub-layout directories written here, and the generator's sample.
+
+The whole session, child processes included, writes only under temporary folders that are
+removed at its end: pytest's own (no run is kept: `tmp_path_retention_policy = "none"` in
+pyproject.toml), and one made here for the `datasets` cache ($HF_HOME) and dbt's target and
+log folders ($DBT_TARGET_PATH, $DBT_LOG_PATH), set before anything imports `datasets` or dbt.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,6 +20,16 @@ import pyarrow.parquet as pq
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+SCRATCH = Path(tempfile.mkdtemp(prefix="tracehouse-tests-"))
+os.environ["HF_HOME"] = str(SCRATCH / "huggingface")
+os.environ["DBT_TARGET_PATH"] = str(SCRATCH / "dbt-target")
+os.environ["DBT_LOG_PATH"] = str(SCRATCH / "dbt-logs")
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
 MESSAGE_TYPE = pa.list_(pa.struct([("from", pa.string()), ("value", pa.string())]))
 
 
