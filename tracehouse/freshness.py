@@ -100,7 +100,7 @@ def check_fresh(db: Path, *, allow_stale: bool = False) -> Freshness:
         con.close()
     if state.stale and not allow_stale:
         raise StaleMartsError(
-            f"the marts of {db} are stale: {state.problem}. Build them with: "
+            f"the marts of {db} are stale: {state.problem}. Rebuild them (dbt build) with: "
             f"{tracehouse_command(['build'], db)} (or pass --allow-stale to use them as they are)"
         )
     return state

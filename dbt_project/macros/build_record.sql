@@ -1,5 +1,5 @@
 {#
-  The build record (the `build_record` doc block in _tracehouse__docs.md): `meta.builds`,
+  The build record (README, "Fresh marts only"): `meta.builds`,
   one row per dbt invocation that builds models on the warehouse (`tracehouse build`, a plain
   `dbt build`, `dbt run`, `dbt retry`), so that `tracehouse report` and `tracehouse export`
   can refuse marts that do not reflect the raw layer. A row holds ids, times and flags, and

@@ -6,6 +6,7 @@ import argparse
 import os
 import shutil
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
@@ -98,8 +99,16 @@ def write_rows(table, fmt: str) -> None:
         import json
 
         for row in table.to_pylist():
-            sys.stdout.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(row, default=json_value, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def json_value(value: object) -> object:
+    """What json cannot write itself: decimals (DuckDB's sums of integers are HUGEINT, which
+    arrives as a decimal) as numbers, anything else (dates, times, UUIDs) as text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
 
 
 def open_shell(db: Path) -> int:
