@@ -113,7 +113,9 @@ def _think_blocks(text, tags, kept, ends, covered) -> list[Block]:
         region = [
             tag
             for tag in tags
-            if tag.text in ("<think>", "</think>") and start <= tag.start < stop and not covered(tag)
+            if tag.text in ("<think>", "</think>")
+            and start <= tag.start < stop
+            and not covered(tag)
         ]
         counted, previous = [], None
         for tag in region:
