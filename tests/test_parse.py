@@ -10,6 +10,7 @@ facts read from the bodies, computed here independently (json, str.split).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -142,3 +143,51 @@ def test_random_tag_soup_ingests_builds_and_parses_like_the_reference(tmp_path_f
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     assert "Traceback" not in built.stderr
     assert mismatches(db) == []
+
+
+# ---------------------------------------------------------------- one huge message
+
+HUGE_CHARS = 50_000_000  # the largest message the README says was tested
+
+
+def test_a_50_mb_message_builds_with_the_default_settings(tmp_path):
+    """One 50 MB tool result (JSON with a literal tag in its text) and one long think block:
+    ingest and a full build pass with the default memory settings, and the facts read from
+    the huge bodies equal what Python computes from the same text."""
+    import random
+
+    rng = random.Random(7)
+    words = ["alpha", "beta", "<tool_call>", 'say "hi"', "é", "x=1;", "{}", "\\n"]
+    content = " ".join(rng.choice(words) for _ in range(HUGE_CHARS // 5))
+    body = json.dumps({"tool_call_id": "c1", "name": "read_file", "content": {"content": content}})
+    response = f"<tool_response>\n{body}\n</tool_response>"
+    assert len(response) >= HUGE_CHARS
+    think = " ".join(rng.choice(words[:2]) for _ in range(2_000_000))
+    call = '<tool_call>\n{"name": "read_file", "arguments": {"path": "a"}}\n</tool_call>'
+    messages = [
+        ("system", "You are a function calling AI model."),
+        ("human", "Read it."),
+        ("gpt", f"<think>\n ok\n</think>\n{call}"),
+        ("tool", response),
+        ("gpt", f"<think>\n{think}\n</think>\nDone."),
+    ]
+    source = write_hub_layout(tmp_path / "data", {"huge": soup_table([messages])})
+    db = tmp_path / "warehouse.duckdb"
+    env = {key: value for key, value in os.environ.items() if key != "TRACEHOUSE_MEMORY_LIMIT"}
+    tracehouse("ingest", str(source), "--db", str(db), "-q", env=env)
+    built = tracehouse(
+        "build", "--db", str(db), "--", "--target-path", str(tmp_path / "target"),
+        check=False, env=env,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    with duckdb.connect(str(db), read_only=True) as con:
+        content_chars, status = con.execute(
+            "select content_chars, status from marts.fct_tool_responses"
+        ).fetchone()
+        think_words = con.execute(
+            "select think_words from marts.fct_assistant_turns where message_index = 4"
+        ).fetchone()[0]
+    minified = json.dumps({"content": content}, separators=(",", ":"), ensure_ascii=False)
+    assert content_chars == len(minified)
+    assert status == "ok"
+    assert think_words == len(think.split())

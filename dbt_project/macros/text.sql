@@ -61,15 +61,7 @@
 
 {# Substring test (case-sensitive). #}
 {% macro text_contains(haystack, needle) -%}
-    {{ return(adapter.dispatch('text_contains', 'tracehouse')(haystack, needle)) }}
-{%- endmacro %}
-
-{% macro default__text_contains(haystack, needle) -%}
     (position({{ needle }} in {{ haystack }}) > 0)
-{%- endmacro %}
-
-{% macro duckdb__text_contains(haystack, needle) -%}
-    contains({{ haystack }}, {{ needle }})
 {%- endmacro %}
 
 {# Whether a regular expression matches anywhere in the text. #}
@@ -79,35 +71,6 @@
 
 {% macro duckdb__regex_matches(expression, pattern) -%}
     regexp_matches({{ expression }}, '{{ pattern }}')
-{%- endmacro %}
-
-{# Length in bytes of the UTF-8 text (cheaper than characters; exact for ASCII needles). #}
-{% macro byte_length(expression) -%}
-    {{ return(adapter.dispatch('byte_length', 'tracehouse')(expression)) }}
-{%- endmacro %}
-
-{% macro default__byte_length(expression) -%}
-    octet_length({{ expression }})
-{%- endmacro %}
-
-{% macro duckdb__byte_length(expression) -%}
-    strlen({{ expression }})
-{%- endmacro %}
-
-{#
-  A 64-bit digest of the text, for comparing two texts without moving both to one place (the
-  block reconciliation test). Not cryptographic: a false match needs a 64-bit collision.
-#}
-{% macro text_digest(expression) -%}
-    {{ return(adapter.dispatch('text_digest', 'tracehouse')(expression)) }}
-{%- endmacro %}
-
-{% macro default__text_digest(expression) -%}
-    md5({{ expression }})
-{%- endmacro %}
-
-{% macro duckdb__text_digest(expression) -%}
-    hash({{ expression }})
 {%- endmacro %}
 
 {# Whether a regular expression matches the whole text. #}

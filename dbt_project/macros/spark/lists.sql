@@ -9,10 +9,6 @@
     try_element_at({{ list_expression }}, ({{ zero_based_position }}) + 1)
 {%- endmacro %}
 
-{% macro spark__struct_field(struct_expression, field_name) -%}
-    {{ struct_expression }}.{{ field_name }}
-{%- endmacro %}
-
 {% macro spark__list_of(expression) -%}
     array({{ expression }})
 {%- endmacro %}
@@ -20,10 +16,6 @@
 {# array_position is 1-based, and 0 when absent. #}
 {% macro spark__list_position(list_expression, value) -%}
     array_position({{ list_expression }}, {{ value }})
-{%- endmacro %}
-
-{% macro spark__list_length(list_expression) -%}
-    size({{ list_expression }})
 {%- endmacro %}
 
 {% macro spark__list_join(list_expression, separator) -%}

@@ -38,10 +38,6 @@
     regexp_like({{ expression }}, {{ tracehouse.spark_regex_literal(pattern) }})
 {%- endmacro %}
 
-{% macro spark__text_digest(expression) -%}
-    xxhash64({{ expression }})
-{%- endmacro %}
-
 {# `^...$` around the pattern: Java's matches() is the whole text; \z is the very end. #}
 {% macro spark__regex_full_match(expression, pattern) -%}
     regexp_like({{ expression }}, {{ tracehouse.spark_regex_literal('^(?:' ~ pattern ~ ')\\z') }})
