@@ -14,8 +14,8 @@
 {%- endmacro %}
 
 {#
-  DuckDB's trim(text, characters) walks the whole string (7 s for 150 MB); two anchored
-  regexp replacements touch only the ends (RE2 runs an end-anchored pattern backwards).
+  DuckDB's trim(text, characters) walks the whole string; two anchored regexp replacements
+  touch only the ends (RE2 runs an end-anchored pattern backwards).
 #}
 {% macro duckdb__strip_whitespace(expression) -%}
     regexp_replace(
@@ -39,7 +39,7 @@
 {%- endmacro %}
 
 {#
-  Counting 36 million words with a regexp costs ~10 s (per-match overhead). Text whose only
+  A regexp that counts words pays per match, several times the splits below. Text whose only
   white space is spaces and newlines (ASCII without tab, CR, VT, FF or \x1c-\x1f: nearly all
   reasoning) is cut at newlines, then at spaces, and the non-empty pieces counted (no list of
   words is built or filtered). ASCII is detected by comparing byte and character lengths
