@@ -3,9 +3,9 @@
 The trace replay shows a few conversations step by step, and the tools table one failed
 result per common failure rule: those blocks and calls are named by report marts
 (report_replay_steps, report_error_examples), and their text is read here, through the text
-views marts.block_texts and marts.tool_call_texts, one conversation or call at a time. A
-filter by equality on the conversation reaches the scan of raw.messages; a list of keys
-(`in (...)`) did not, and read every message (1.5 s against 0.04 s on kimi-sized data).
+views marts.block_texts and marts.tool_call_texts, one conversation or call at a time: a
+filter by equality on the conversation reaches the scan of raw.messages, where a list of
+keys (`in (...)`) did not and read every message.
 
 No text is stored for the report: nothing here is a copy, and everything it returns reaches
 the page only through Jinja's autoescape.
