@@ -38,23 +38,30 @@ def think(rows, configs) -> list[str]:
             )
             continue
         comparison = _compare(median)
-        lead = f"{config}: the agent {comparison}" if comparison else f"{config}: median"
-        sentences.append(f"{lead} (median {parts})." if comparison else f"{lead} {parts}.")
+        sentences.append(
+            f"{config}: the agent {comparison} (median {parts})."
+            if comparison
+            else f"{config}: median think length {parts}."
+        )
     return sentences
 
 
 def _compare(median: dict[str, float]) -> str | None:
-    """The first of failed/successful, failed/human, successful/human with both medians
-    above 0, as "thinks 1.4x as much after X as after Y"."""
-    for first, second in (("tool_error", "tool_ok"), ("tool_error", "human"), ("tool_ok", "human")):
+    """ "thinks 1.4x as much after X as after Y" for a failed against a successful result,
+    and for a human message (the turn before any call) against a result; only pairs whose
+    medians are both above 0."""
+    result = "tool_ok" if median.get("tool_ok") else "tool_error"
+    clauses = []
+    for first, second in (("tool_error", "tool_ok"), ("human", result)):
         a, b = median.get(first), median.get(second)
-        if not (a and b):
+        if not (a and b) or first == second:
             continue
         if 0.95 <= a / b <= 1.05:
-            return f"thinks about as much after {AFTER[first]} as after {AFTER[second]}"
+            clauses.append(f"about as much after {AFTER[first]} as after {AFTER[second]}")
+            continue
         more, less, ratio = (first, second, a / b) if a > b else (second, first, b / a)
-        return f"thinks {ratio:.1f}x as much after {AFTER[more]} as after {AFTER[less]}"
-    return None
+        clauses.append(f"{ratio:.1f}x as much after {AFTER[more]} as after {AFTER[less]}")
+    return "thinks " + ", and ".join(clauses) if clauses else None
 
 
 def _listed(found: dict) -> str:
