@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,6 +32,7 @@ KNOWN_ROLES = {
 }
 VALUE_FORMATS = {HERMES: "text", OPENAI: OPENAI, ANTHROPIC: ANTHROPIC}
 CONVERSATION_FIELDS = ("id", "tools", "category", "subcategory", "task")
+SURROGATE = re.compile("[\ud800-\udfff]")
 DERIVED_ID_PREFIX = "sha256:"
 DERIVED_ID_HEX_DIGITS = 32
 
@@ -350,8 +352,7 @@ def _strings(values: list, field_name, rows, ids, message_index, issues: _Issues
             value.encode("utf-8")
             repaired.append(value)
         except UnicodeEncodeError as exc:
-            raw = value.encode("utf-8", errors="surrogatepass")
-            repaired.append(raw.decode("utf-8", errors="replace"))
+            repaired.append(SURROGATE.sub("\ufffd", value))
             issues.add(
                 int(rows[position]),
                 ids[position].as_py(),

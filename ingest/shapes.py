@@ -117,6 +117,8 @@ def recognize(schema: pa.Schema, sample: Sample | None = None) -> Shape:
     system = SYSTEM_COLUMN if SYSTEM_COLUMN in names else None
     if pa.types.is_struct(item):
         keys = tuple(item.field(i).name for i in range(item.num_fields))
+        if column == "messages" and not set(ROLE_KEYS) & set(keys):
+            raise refused(names, f"the messages of 'messages' have no 'role' (keys: {_list(keys)})")
         text_pair = _text_pair(item, keys)
         if text_pair is not None and (
             column == "conversations" or system is None or text_pair[0] == "from"
@@ -126,8 +128,6 @@ def recognize(schema: pa.Schema, sample: Sample | None = None) -> Shape:
             raise refused(
                 names, f"column 'conversations' has type {list_type}, not {{from, value}} pairs"
             )
-        if "role" not in keys:
-            raise refused(names, f"the messages of 'messages' have no 'role' (keys: {_list(keys)})")
         decided = _from_struct(item, keys, system)
         if decided is not None:
             return Shape(decided, column, system_column=_system(decided, system))
