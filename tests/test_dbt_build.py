@@ -346,7 +346,10 @@ def test_the_rebuild_reconciliation_fails_on_blocks_that_do_not_rebuild_their_me
             for kind, order in (("think", "asc"), ("tool_call", "desc"))
         ]
         assert picked[0][1:3] != picked[1][1:3]
-        changes = {"think": "body_length = body_length + 1", "tool_call": "block_kind = 'tool_xall'"}
+        changes = {
+            "think": "body_length = body_length + 1",
+            "tool_call": "block_kind = 'tool_xall'",
+        }
         for kind, key, message_index, block_index in picked:
             con.execute(
                 f"update intermediate.int_blocks_parsed set {changes[kind]} "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -120,9 +121,7 @@ def test_messages_structure_calls_reasoning_and_tool_results(messages_export):
     assert all("tools" not in row for row in rows)
 
 
-def test_tools_column_is_a_list_in_messages_and_the_source_string_in_sharegpt(
-    warehouse, tmp_path
-):
+def test_tools_column_is_a_list_in_messages_and_the_source_string_in_sharegpt(warehouse, tmp_path):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         source_tools = {
@@ -235,9 +234,7 @@ def test_conversations_without_an_assistant_turn_are_left_out_and_counted(
     roles = "role" if export_format == "messages" else "from"
 
     def without_assistant(path: Path) -> int:
-        return sum(
-            not any(m[roles] == role for m in row[key]) for row in read_jsonl(path)
-        )
+        return sum(not any(m[roles] == role for m in row[key]) for row in read_jsonl(path))
 
     assert without_assistant(default.files["all"]) == 0
     assert without_assistant(kept.files["all"]) == empty
@@ -409,6 +406,13 @@ def test_filter_values_are_data_not_sql(warehouse, tmp_path):
         (["--format", "alpaca"], "unknown export format 'alpaca'"),
         (["--format", "messages", "--val-fraction", "1.5"], "--val-fraction"),
         (["--format", "sharegpt", "--openai"], "--openai applies to --format messages"),
+        (["--format", "prompt-response", "--tools", "column"], "--tools applies to"),
+        (["--format", "messages", "--exclude-turn-order-breaks"], "applies to --format sharegpt"),
+        (
+            ["--format", "messages", "--openai", "--keep-without-assistant"],
+            "OpenAI's format needs an assistant message",
+        ),
+        (["--format", "messages", "--max-tokens", "0"], "--max-tokens must be a positive"),
     ],
 )
 def test_bad_requests_fail_with_one_clear_line(warehouse, tmp_path, args, message):
@@ -417,6 +421,30 @@ def test_bad_requests_fail_with_one_clear_line(warehouse, tmp_path, args, messag
     )
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_gives_every_option_a_default_or_says_required():
+    help_text = tracehouse("export", "--help").stdout
+    options = help_text[help_text.index("options:") :]
+    entries = re.split(r"\n  (?=-)", options)[1:]
+    assert len(entries) >= 18
+    for entry in entries:
+        if entry.startswith(("-h,", "-q,")):
+            continue
+        flat = " ".join(entry.split())
+        assert "default" in flat or "(required)" in flat, flat
+
+
+def test_quiet_prints_nothing_and_otherwise_one_summary_line(warehouse, tmp_path):
+    common = ["export", "--format", "messages", "--db", str(warehouse)]
+    quiet = tracehouse(*common, "--out", str(tmp_path / "q.jsonl"), "-q")
+    assert quiet.stdout == "" and quiet.stderr == ""
+    loud = tracehouse(*common, "--out", str(tmp_path / "l.jsonl"))
+    assert loud.stdout == ""
+    (line,) = loud.stderr.splitlines()  # no TTY: no progress bar, just the summary
+    manifest = json.loads((tmp_path / "l.manifest.json").read_text())
+    assert line.startswith(f"export: {manifest['counts']['rows_written']} rows ")
+    assert str(tmp_path / "l.jsonl") in line and "manifest" in line
 
 
 def test_unwritable_or_directory_output_is_refused_before_any_work(warehouse, tmp_path):
