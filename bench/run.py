@@ -8,10 +8,10 @@ fresh `datasets` caches (so baseline and ingest both pay the parquet -> Arrow co
     ingest    tracehouse ingest DATA --config kimi
     build     tracehouse build              (dbt build: every model and test)
     report    tracehouse report
-    parse     dbt run --select staging intermediate --exclude intermediate.export, on a copy
-              of the just-ingested file
-    parse_sql python -m bench.parse_sql: the three parse models' compiled SQL as one query,
-              in memory, nothing written (on that copy, after `parse`)
+    parse     dbt run --select +int_blocks_parsed (the parse and the staging views it reads),
+              on a copy of the just-ingested file
+    parse_sql python -m bench.parse_sql: the parse model's compiled SQL alone, in memory,
+              nothing written (on that copy, after `parse`)
     rebuild_same   tracehouse build again, no new data
     ingest_extra   tracehouse ingest EXTRA --config glm-5.1
     rebuild_extra  tracehouse build after that
@@ -56,8 +56,8 @@ MAIN_CONFIG = "kimi"
 FLOOR_CONVERSATIONS = 1  # the fixed-cost runs: one conversation
 EXTRA_CONFIG = "glm-5.1"
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
-# the parse layer: staging and the intermediate models, not the export's pieces
-PARSE_SELECT = ("--select", "staging", "intermediate", "--exclude", "intermediate.export")
+# the parse: the block index and the staging views it reads
+PARSE_SELECT = ("--select", "+int_blocks_parsed")
 # what dbt logs when it parses the whole project instead of what changed
 FULL_PARSE_MESSAGE = "Unable to do partial parsing"
 
@@ -318,7 +318,7 @@ def one_run(
                     steps,
                     state["baseline"],
                     state["loads"],
-                    db_bytes=None,
+                    sizes={},
                     compared=state["compared"],
                     partial=True,
                 )
@@ -383,6 +383,7 @@ def one_run(
     )
     loads = raw_loads(db, MAIN_CONFIG)
     state["loads"] = loads
+    sizes: dict[str, int] = {"ingested": db.stat().st_size}
     if parse:
         shutil.copyfile(db, parse_db)  # the parse layer alone runs on this copy
 
@@ -428,7 +429,8 @@ def one_run(
         parse_db.unlink(missing_ok=True)
 
     warm_parse(env)
-    step("build", build_argv(db), dbt_step=True)
+    if step("build", build_argv(db), dbt_step=True):
+        sizes["built"] = db.stat().st_size
     report_page = run_dir / "report.html"
     report_argv = [tracehouse, "report", "--db", str(db), "--out", str(report_page), "-q"]
     # the page itself (`report`), and apart from it the dbt docs site that `tracehouse
@@ -471,10 +473,10 @@ def one_run(
             build_argv(db),
             dbt_step=True,
         )
-    db_bytes = db.stat().st_size
+    sizes["final"] = db.stat().st_size
     shutil.rmtree(run_dir, ignore_errors=True)
 
-    return _run_record(steps, baseline, loads, db_bytes=db_bytes, compared=compared)
+    return _run_record(steps, baseline, loads, sizes=sizes, compared=compared)
 
 
 def _run_record(
@@ -482,7 +484,7 @@ def _run_record(
     baseline: Mapping[str, Any],
     loads: Mapping[str, Any],
     *,
-    db_bytes: int | None,
+    sizes: Mapping[str, int],
     compared: dict[str, Any] | None,
     partial: bool = False,
 ) -> dict[str, Any]:
@@ -496,7 +498,8 @@ def _run_record(
             "conversations": baseline["counts"]["conversations"],
         },
         "ingest_loads": dict(loads),
-        "warehouse_bytes": db_bytes,
+        # the warehouse file after the ingest, after the first build, and at the end
+        "warehouse_bytes": dict(sizes),
         "compare": compared,
     }
 

@@ -33,36 +33,3 @@
 {% macro default__last_non_null(expression) -%}
     last_value({{ expression }} ignore nulls)
 {%- endmacro %}
-
-{#
-  `with x as {{ materialized_cte() }} (...)`: evaluate a CTE referenced twice only once.
-  Engines without the hint evaluate it as they see fit.
-#}
-{% macro materialized_cte() -%}
-    {{ return(adapter.dispatch('materialized_cte', 'tracehouse')()) }}
-{%- endmacro %}
-
-{% macro default__materialized_cte() -%}
-{%- endmacro %}
-
-{% macro duckdb__materialized_cte() -%}
-    materialized
-{%- endmacro %}
-
-{#
-  `name as {{ inlined_cte() }} (...)`: the opposite hint. A CTE read by several CTEs is
-  computed by each reader instead of being materialized once. DuckDB materializes such a CTE
-  whole, in memory, with its text: for `blocks` (every block body) and the per-piece CTEs of
-  export_messages that held several GB at 10x kimi and ran out of memory; scanned again with
-  each reader's filters pushed down, it streams.
-#}
-{% macro inlined_cte() -%}
-    {{ return(adapter.dispatch('inlined_cte', 'tracehouse')()) }}
-{%- endmacro %}
-
-{% macro default__inlined_cte() -%}
-{%- endmacro %}
-
-{% macro duckdb__inlined_cte() -%}
-    not materialized
-{%- endmacro %}

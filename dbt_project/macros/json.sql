@@ -47,6 +47,14 @@
     {{ return(adapter.dispatch('json_extract_paths_or_null', 'tracehouse')(expression, paths)) }}
 {%- endmacro %}
 
+{% macro default__json_extract_paths_or_null(expression, paths) -%}
+    case
+        when {{ tracehouse.json_strict_valid(expression) }}
+            then {{ tracehouse.json_extract_paths(expression, paths) }}
+    end
+{%- endmacro %}
+
+{# One parse where DuckDB can: try() is null where the reader fails. #}
 {% macro duckdb__json_extract_paths_or_null(expression, paths) -%}
     case
         when not regexp_matches({{ expression }}, ',[ \t\n\r]*[\]}]')

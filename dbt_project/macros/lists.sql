@@ -24,15 +24,6 @@
     {{ list_expression }}[({{ zero_based_position }}) + 1]
 {%- endmacro %}
 
-{# A field of a struct value (the blocks of parse_blocks). #}
-{% macro struct_field(struct_expression, field_name) -%}
-    {{ return(adapter.dispatch('struct_field', 'tracehouse')(struct_expression, field_name)) }}
-{%- endmacro %}
-
-{% macro duckdb__struct_field(struct_expression, field_name) -%}
-    struct_extract({{ struct_expression }}, '{{ field_name }}')
-{%- endmacro %}
-
 {# A list of one element. #}
 {% macro list_of(expression) -%}
     {{ return(adapter.dispatch('list_of', 'tracehouse')(expression)) }}
@@ -49,15 +40,6 @@
 
 {% macro duckdb__list_position(list_expression, value) -%}
     list_position({{ list_expression }}, {{ value }})
-{%- endmacro %}
-
-{# The number of elements of a list. #}
-{% macro list_length(list_expression) -%}
-    {{ return(adapter.dispatch('list_length', 'tracehouse')(list_expression)) }}
-{%- endmacro %}
-
-{% macro duckdb__list_length(list_expression) -%}
-    len({{ list_expression }})
 {%- endmacro %}
 
 {#

@@ -3,11 +3,6 @@
   Never `(?s)<think>(.*?)</think>`: lazy patterns over long values are the slow path.
 #}
 
-{# Every tag the parse knows; which ones are active depends on the message role. #}
-{% macro tag_pattern() -%}
-    </?(?:think|tool_call|tool_response)>
-{%- endmacro %}
-
 {# The pieces of text between matches, empty pieces kept: n matches give n + 1 pieces. #}
 {% macro regex_split(expression, pattern) -%}
     {{ return(adapter.dispatch('regex_split', 'tracehouse')(expression, pattern)) }}

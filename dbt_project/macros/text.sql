@@ -14,8 +14,8 @@
 {%- endmacro %}
 
 {#
-  DuckDB's trim(text, characters) walks the whole string (7 s for 150 MB); two anchored
-  regexp replacements touch only the ends (RE2 runs an end-anchored pattern backwards).
+  DuckDB's trim(text, characters) walks the whole string; two anchored regexp replacements
+  touch only the ends (RE2 runs an end-anchored pattern backwards).
 #}
 {% macro duckdb__strip_whitespace(expression) -%}
     regexp_replace(
@@ -39,7 +39,7 @@
 {%- endmacro %}
 
 {#
-  Counting 36 million words with a regexp costs ~10 s (per-match overhead). Text whose only
+  A regexp that counts words pays per match, several times the splits below. Text whose only
   white space is spaces and newlines (ASCII without tab, CR, VT, FF or \x1c-\x1f: nearly all
   reasoning) is cut at newlines, then at spaces, and the non-empty pieces counted (no list of
   words is built or filtered). ASCII is detected by comparing byte and character lengths
@@ -61,15 +61,7 @@
 
 {# Substring test (case-sensitive). #}
 {% macro text_contains(haystack, needle) -%}
-    {{ return(adapter.dispatch('text_contains', 'tracehouse')(haystack, needle)) }}
-{%- endmacro %}
-
-{% macro default__text_contains(haystack, needle) -%}
     (position({{ needle }} in {{ haystack }}) > 0)
-{%- endmacro %}
-
-{% macro duckdb__text_contains(haystack, needle) -%}
-    contains({{ haystack }}, {{ needle }})
 {%- endmacro %}
 
 {# Whether a regular expression matches anywhere in the text. #}
@@ -79,35 +71,6 @@
 
 {% macro duckdb__regex_matches(expression, pattern) -%}
     regexp_matches({{ expression }}, '{{ pattern }}')
-{%- endmacro %}
-
-{# Length in bytes of the UTF-8 text (cheaper than characters; exact for ASCII needles). #}
-{% macro byte_length(expression) -%}
-    {{ return(adapter.dispatch('byte_length', 'tracehouse')(expression)) }}
-{%- endmacro %}
-
-{% macro default__byte_length(expression) -%}
-    octet_length({{ expression }})
-{%- endmacro %}
-
-{% macro duckdb__byte_length(expression) -%}
-    strlen({{ expression }})
-{%- endmacro %}
-
-{#
-  A 64-bit digest of the text, for comparing two texts without moving both to one place (the
-  block reconciliation test). Not cryptographic: a false match needs a 64-bit collision.
-#}
-{% macro text_digest(expression) -%}
-    {{ return(adapter.dispatch('text_digest', 'tracehouse')(expression)) }}
-{%- endmacro %}
-
-{% macro default__text_digest(expression) -%}
-    md5({{ expression }})
-{%- endmacro %}
-
-{% macro duckdb__text_digest(expression) -%}
-    hash({{ expression }})
 {%- endmacro %}
 
 {# Whether a regular expression matches the whole text. #}

@@ -9,6 +9,23 @@
     try_element_at({{ list_expression }}, ({{ zero_based_position }}) + 1)
 {%- endmacro %}
 
-{% macro spark__struct_field(struct_expression, field_name) -%}
-    {{ struct_expression }}.{{ field_name }}
+{% macro spark__list_of(expression) -%}
+    array({{ expression }})
+{%- endmacro %}
+
+{# array_position is 1-based, and 0 when absent. #}
+{% macro spark__list_position(list_expression, value) -%}
+    array_position({{ list_expression }}, {{ value }})
+{%- endmacro %}
+
+{% macro spark__list_join(list_expression, separator) -%}
+    array_join({{ list_expression }}, {{ separator }})
+{%- endmacro %}
+
+{#
+  Spark has no row id that stays the same between two reads of a view (the parse reads the
+  messages view more than once): the raw key itself, as text, tells the rows apart.
+#}
+{% macro spark__row_identity() -%}
+    concat_ws('|', source, config, split, cast(row_index as string), cast(message_index as string))
 {%- endmacro %}

@@ -38,6 +38,7 @@
     regexp_like({{ expression }}, {{ tracehouse.spark_regex_literal(pattern) }})
 {%- endmacro %}
 
-{% macro spark__text_digest(expression) -%}
-    xxhash64({{ expression }})
+{# `^...$` around the pattern: Java's matches() is the whole text; \z is the very end. #}
+{% macro spark__regex_full_match(expression, pattern) -%}
+    regexp_like({{ expression }}, {{ tracehouse.spark_regex_literal('^(?:' ~ pattern ~ ')\\z') }})
 {%- endmacro %}

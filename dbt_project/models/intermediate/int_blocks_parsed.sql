@@ -144,7 +144,9 @@ positioned as (
         cast(1 + coalesce(sum(tag_chars + gap_chars) over pieces_before, 0) as bigint) as tag_start,
         cast(sum(tag_chars + gap_chars) over whole_message as bigint) as message_chars,
         is_usual_layout and coalesce(
-            bool_and(facts.is_valid_json) filter (where tag in ('<tool_call>', '<tool_response>')) over whole_message,
+            bool_and(
+                case when tag in ('<tool_call>', '<tool_response>') then facts.is_valid_json end
+            ) over whole_message,
             true
         ) as is_regular,
         -- in a regular message: each opening tag's piece is a block, and so is the text of

@@ -70,11 +70,11 @@ sequenced as (
         case when message_role = 'tool' then failed_tool_responses > 0 end as tool_message_failed,
         lag(message_role) over conversation_messages as previous_message_role,
         lag(failed_tool_responses) over conversation_messages as previous_failed_tool_responses,
-        sum(case when message_role = 'gpt' then 1 else 0 end) over (
+        coalesce(sum(case when message_role = 'gpt' then 1 else 0 end) over (
             partition by conversation_key
             order by message_index
             rows between unbounded preceding and 1 preceding
-        ) as assistant_turns_before,
+        ), 0) as assistant_turns_before,
         message_index = max(message_index) over (partition by conversation_key) as is_last_message
 
     from joined

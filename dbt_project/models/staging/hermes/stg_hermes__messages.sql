@@ -26,8 +26,7 @@ renamed as (
 
         ---------- attributes
         role as message_role,
-        value as message_text,
-        length(value) as message_chars
+        value as message_text
 
     from source
 
