@@ -23,8 +23,10 @@ NEEDED = (
     ("intermediate", "int_tool_calls_paired"),
 )
 
-# Text per batch of conversations (characters of message text): the batch's text, blocks and
-# rows are in memory at once, so memory stays bounded whatever the size of the export.
+# Characters per batch of conversations: the batch's text, blocks and rows are in memory at
+# once, so memory stays bounded whatever the size of the export. Counted as what the batch
+# writes: its text, or for prompt-response its prompts (each turn repeats the conversation
+# before it, about half the conversation's text per turn).
 BATCH_TEXT_CHARS = 64_000_000
 
 
@@ -146,8 +148,17 @@ def warehouse_totals(con) -> tuple[int, int, list[tuple]]:
     return conversations, assistant_turns, sources
 
 
-def plan_batches(conversations: list[Conversation]) -> list[list[Conversation]]:
-    """Consecutive conversations of one slice, about BATCH_TEXT_CHARS of text each."""
+def written_chars(conversation: Conversation, export_format: str) -> int:
+    chars = conversation.message_chars or 0
+    if export_format == "prompt-response":
+        return chars * (conversation.assistant_turns + 1) // 2
+    return chars
+
+
+def plan_batches(
+    conversations: list[Conversation], export_format: str = "messages"
+) -> list[list[Conversation]]:
+    """Consecutive conversations of one slice, each batch writing about BATCH_TEXT_CHARS."""
     batches: list[list[Conversation]] = []
     current: list[Conversation] = []
     chars = 0
@@ -160,7 +171,7 @@ def plan_batches(conversations: list[Conversation]) -> list[list[Conversation]]:
             batches.append(current)
             current, chars = [], 0
         current.append(conversation)
-        chars += conversation.message_chars or 0
+        chars += written_chars(conversation, export_format)
     if current:
         batches.append(current)
     return batches

@@ -108,7 +108,7 @@ def _export(con, options: ExportOptions, counter, started: float, quiet: bool) -
         excluded.setdefault(name, 0)
     counts = Counts(excluded_by_filter=excluded)
     totals = source.warehouse_totals(con)
-    batches = source.plan_batches(conversations)
+    batches = source.plan_batches(conversations, options.format)
     data: dict[str, JsonlFile] = {}
     sidecars: dict[str, JsonlFile] = {}
     tokens: list[int] = []
