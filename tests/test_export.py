@@ -516,3 +516,76 @@ def test_batches_do_not_change_the_output(warehouse, tmp_path, monkeypatch, opti
     assert few.manifest["counts"] == many.manifest["counts"]
     assert few.manifest["counts"]["rows_written"] > 1
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob("*.part"))
+
+
+@pytest.mark.parametrize(
+    ("body", "structured"),
+    [
+        ('{"tool_call_id": "functions.ls:0", "name": "ls", "content": {"output": "a"}}', True),
+        ('{"name": "ls", "content": {"output":"compact, as written"}}', True),
+        ('{"name": "ls", "content": "a plain string"}', True),
+        ('{"name": "ls", "content": 1e999}', True),  # kept as written, not re-dumped
+        ('{"name": "ls", "content": " 5"}', False),  # a string that reads back as a number
+        ('{"name": "ls", "content": "caf\\u00e9"}', True),
+        ('{"name": "ls", "content": "café"}', False),  # json.dumps would escape the é
+        ('{"name": "ls", "content": NaN}', False),
+        ('{"name": "ls", "content": {"a": 1}, "extra": 2}', False),
+        ('{"content": {"a": 1}, "name": "ls"}', False),
+        ('{"name":"ls", "content": {"a": 1}}', False),
+        ('{"tool_call_id": 7, "name": "ls", "content": "x"}', False),
+        ("Error executing tool", False),
+    ],
+)
+def test_tool_results_are_structured_only_when_they_come_back_byte_exact(body, structured):
+    from tracehouse.export.convert import Block, tool_entries
+
+    text = f"<tool_response>\n{body}\n</tool_response>"
+    entries = tool_entries(text, [Block("tool_response", f"\n{body}\n", True, True)])
+    assert (entries is not None) == structured
+    if entries is not None:
+        assert messages_to_sharegpt(entries) == [{"from": "tool", "value": text}]
+
+
+@pytest.mark.parametrize(
+    ("text", "blocks", "structured"),
+    [
+        (
+            "<think>\n r\n</think>\n Hi.\n"
+            '<tool_call>\n{"name": "ls", "arguments": {}}\n</tool_call>',
+            [
+                ("think", "\n r\n", True, True),
+                ("text", "\n Hi.\n", False, False),
+                ("tool_call", '\n{"name": "ls", "arguments": {}}\n', True, True),
+            ],
+            True,
+        ),
+        (
+            "<think>\n</think>\nDone.",
+            [("think", "\n", True, True), ("text", "\nDone.", False, False)],
+            True,
+        ),
+        ("<think>\n r\n</think>", [("think", "\n r\n", True, True)], False),  # no \n after
+        (
+            '<tool_call>\n{"arguments": {}, "name": "ls"}\n</tool_call>',
+            [("tool_call", '\n{"arguments": {}, "name": "ls"}\n', True, True)],
+            False,
+        ),
+        (
+            '<tool_call>\n{"name": "ls", "arguments": {}}\n</tool_call> after',
+            [
+                ("tool_call", '\n{"name": "ls", "arguments": {}}\n', True, True),
+                ("text", " after", False, False),
+            ],
+            False,
+        ),
+    ],
+)
+def test_assistant_turns_are_structured_only_when_they_come_back_byte_exact(
+    text, blocks, structured
+):
+    from tracehouse.export.convert import Block, assistant_entry
+
+    entry = assistant_entry(text, [Block(*block) for block in blocks])
+    assert (entry is not None) == structured
+    if entry is not None:
+        assert messages_to_sharegpt([entry]) == [{"from": "gpt", "value": text}]

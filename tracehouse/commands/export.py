@@ -177,6 +177,9 @@ def summary(result) -> str:
         notes.append(f"{left_out} left out by filters")
     if "non_representable_messages_written" in counts:
         notes.append(f"{counts['non_representable_messages_written']} messages kept as plain text")
+    breaking = counts.get("conversations_breaking_llamafactory_turn_order_written")
+    if breaking:
+        notes.append(f"{breaking} break LLaMA-Factory's turn order")
     note = f" ({'; '.join(notes)})" if notes else ""
     return (
         f"export: {counts['rows_written']} rows from {counts['conversations_written']} "

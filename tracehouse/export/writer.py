@@ -80,10 +80,16 @@ def export(db: Path, options: ExportOptions, quiet: bool = True) -> ExportResult
         counter = TokenCounter(options.tokenizer)  # a bad tokenizer fails before any work
     con = connect(db, read_only=True)
     try:
+        quiet_connection(con)
         source.check_relations(con, db)
         return _export(con, options, counter, started, quiet)
     finally:
         con.close()
+
+
+def quiet_connection(con) -> None:
+    """No DuckDB progress bar: it would draw on stderr during a long query, even with -q."""
+    con.execute("set enable_progress_bar = false")
 
 
 def _filters_after_sql(options: ExportOptions) -> list[str]:
@@ -178,6 +184,7 @@ def _outputs(
         return
     reader = con.cursor()
     try:
+        quiet_connection(reader)
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(read, reader, batches[0], options)
             for index, batch in enumerate(batches):
