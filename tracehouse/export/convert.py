@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring_ascii
 from typing import NamedTuple
 
 ROLE_TO_SHAREGPT = {"system": "system", "user": "human", "assistant": "gpt", "tool": "tool"}
@@ -70,11 +71,18 @@ def _reject_constant(name: str):
 
 
 def response_text(head: dict, content: str, content_is_json: bool) -> str:
-    """The JSON of one response: `json.dumps` of `head` ({"tool_call_id"?, "name"}) with
-    `"content": ` and the result after it: the result's JSON as written, or the string
-    through json.dumps."""
-    content_json = content if content_is_json else json.dumps(content)
-    return f'{json.dumps(head)[:-1]}, "content": {content_json}}}'
+    """The JSON of one response, as `json.dumps({**head, "content": ...})` writes it (head
+    being {"tool_call_id"?, "name"}), but for a result given as JSON text, which is kept as
+    written; a string result goes through json.dumps."""
+    text = "{"
+    for key, value in head.items():
+        text += f'"{key}": {_dumps(value)}, '
+    return f'{text}"content": {content if content_is_json else _dumps(content)}}}'
+
+
+def _dumps(value) -> str:
+    """json.dumps, with its fast path for a string taken directly."""
+    return encode_basestring_ascii(value) if type(value) is str else json.dumps(value)
 
 
 def tool_response_block(message: dict) -> str:
@@ -248,6 +256,12 @@ _RESPONSE_HEAD = re.compile(
 )
 
 
+def _json_string(literal: str) -> str:
+    """A JSON string literal's value (one without escapes is its text between the quotes;
+    a raw control character there is caught by the comparison with the original)."""
+    return literal[1:-1] if "\\" not in literal else json.loads(literal)
+
+
 def _response_entry(body: str) -> tuple[dict, str] | None:
     """A response body as its entry and the JSON `tool_response_block` writes for it, or
     None when the body is not `\\n{json}\\n` with those keys in that order."""
@@ -260,8 +274,8 @@ def _response_entry(body: str) -> tuple[dict, str] | None:
     head = {}
     try:
         if head_match.group(1) is not None:
-            head["tool_call_id"] = json.loads(head_match.group(1))
-        head["name"] = json.loads(head_match.group(2))
+            head["tool_call_id"] = _json_string(head_match.group(1))
+        head["name"] = _json_string(head_match.group(2))
     except ValueError:
         return None
     content = inner[head_match.end() : -1]
