@@ -29,6 +29,7 @@ import duckdb
 
 from tracehouse.ingest.errors import IngestError
 from tracehouse.ingest.schema import RAW_SCHEMA, TABLE_COLUMNS
+from tracehouse.warehouse import sql_literal
 
 LAKE_TABLES = ("conversations", "messages", "ingest_issues", "loads")
 PARTITION_COLUMNS = ("source", "config", "split")
@@ -133,7 +134,7 @@ def stage_slice(
             con.execute(
                 f"copy (select * exclude ({', '.join(PARTITION_COLUMNS)}) "
                 f"from {RAW_SCHEMA}.{table} where source = ? and config = ? and split = ?) "
-                f"to {_sql_string(temporary)} "
+                f"to {sql_literal(str(temporary))} "
                 f"(format parquet, compression zstd, row_group_size {ROW_GROUP_ROWS}, "
                 f"row_group_size_bytes '{ROW_GROUP_BYTES}')",
                 [source, config, split],
@@ -158,10 +159,6 @@ def read_sql(lake: Path, table: str) -> str:
     pattern = lake.resolve() / table / "*" / "*" / "*" / "*.parquet"
     return (
         f"select {', '.join(TABLE_COLUMNS[table])} "
-        f"from read_parquet({_sql_string(pattern)}, hive_partitioning = true, "
+        f"from read_parquet({sql_literal(str(pattern))}, hive_partitioning = true, "
         "hive_types = {'source': varchar, 'config': varchar, 'split': varchar})"
     )
-
-
-def _sql_string(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"

@@ -1,12 +1,20 @@
 """Load: resolve what the user named into `datasets` slices, through `datasets.load_dataset`.
 
 SOURCE is anything `datasets.load_dataset` accepts: a hub id, a local directory in hub
-layout (README.md with a `configs:` block), or local `.parquet` / `.jsonl` / `.json` files.
-Everything that can be checked before the warehouse is touched is checked here.
+layout (README.md with a `configs:` block) or of data files, or local `.parquet` / `.jsonl` /
+`.json` files (a `.json` file holds JSON lines or one array of rows). Everything that can be
+checked before the warehouse is touched is checked here.
+
+`cache_dir` (every function that reaches `datasets`) is where `datasets` puts the lock files
+of its builders (0-byte `.lock` files, kept after use); ingest passes a temporary folder that
+it removes, so nothing is left in the user's ~/.cache/huggingface/datasets/. Streaming
+writes no data there.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,10 +23,12 @@ from pathlib import Path
 import datasets
 import pyarrow as pa
 import pyarrow.dataset as pds
+import pyarrow.json as paj
 
 from tracehouse.ingest.errors import SourceError
 
 FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
+JSON_SUFFIXES = (".json", ".jsonl")
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 DEFAULT_FILE_CONFIG = "default"
 
@@ -41,6 +51,7 @@ class Slice:
     config: str
     split: str
     dataset: datasets.IterableDataset
+    json_files: tuple[str, ...] = ()  # local JSON files read: where to look when one is broken
 
     @property
     def num_rows(self) -> int | None:
@@ -67,6 +78,9 @@ class Slice:
             except StopIteration:
                 return
             except (pa.ArrowException, ValueError, OSError) as exc:
+                broken = find_invalid_json(self.json_files)
+                if broken is not None:
+                    raise SourceError(broken) from exc
                 raise SourceError(
                     f"{self.source} [{self.config}]: cannot read the data: {_first_line(exc)}"
                 ) from exc
@@ -100,12 +114,16 @@ def resolve_source(source: str, source_name: str | None = None) -> SourceSpec:
     return SourceSpec(name=source_name or source, kind="hub", path=source)
 
 
-def available_configs(spec: SourceSpec) -> list[str]:
+def available_configs(spec: SourceSpec, cache_dir: str | None = None) -> list[str]:
     """The configs the source declares (hub id or hub-layout directory)."""
     if spec.kind == "files":
         return [DEFAULT_FILE_CONFIG]
     try:
-        return list(datasets.get_dataset_config_names(spec.path))
+        return list(
+            datasets.get_dataset_config_names(
+                spec.path, download_config=datasets.DownloadConfig(cache_dir=cache_dir)
+            )
+        )
     except FileNotFoundError as exc:
         raise SourceError(f"{spec.path}: dataset not found ({_first_line(exc)})") from exc
     except ConnectionError as exc:
@@ -114,13 +132,15 @@ def available_configs(spec: SourceSpec) -> list[str]:
         ) from exc
 
 
-def choose_configs(spec: SourceSpec, requested: Sequence[str]) -> list[str]:
+def choose_configs(
+    spec: SourceSpec, requested: Sequence[str], cache_dir: str | None = None
+) -> list[str]:
     """The configs to ingest: all declared ones by default, else the requested ones, checked."""
     if spec.kind == "files":
         if len(requested) > 1:
             raise SourceError("local files form one slice: give at most one --config label")
         return list(requested) or [DEFAULT_FILE_CONFIG]
-    declared = available_configs(spec)
+    declared = available_configs(spec, cache_dir)
     if not requested:
         return declared
     unknown = [name for name in requested if name not in declared]
@@ -132,7 +152,9 @@ def choose_configs(spec: SourceSpec, requested: Sequence[str]) -> list[str]:
     return list(requested)
 
 
-def load_slice(spec: SourceSpec, config: str, split: str, batch_rows: int) -> Slice:
+def load_slice(
+    spec: SourceSpec, config: str, split: str, batch_rows: int, cache_dir: str | None = None
+) -> Slice:
     """Open one config/split with `datasets.load_dataset`, the same call that works on the hub.
 
     `streaming=True`: rows are read from the source files batch by batch as they are landed,
@@ -142,18 +164,33 @@ def load_slice(spec: SourceSpec, config: str, split: str, batch_rows: int) -> Sl
     without pre-buffering: pyarrow keeps every pre-buffered row group of a file until the
     file is closed (apache/arrow#39808), which held 1 GB more per GB of parquet read (a
     10x kimi file: 4.4 GB peak RSS instead of about 1). Memory stays bounded by the batch.
+
+    JSON: `datasets` reads the columns from the first 10 MB of JSON lines. It cannot from a
+    file that holds one array of rows (it reads such a file whole, and only when iterating):
+    the columns are then read here from the rows themselves, as `datasets` would. When the
+    columns cannot be read because a line is not JSON, the error names the file and the line.
     """
     parquet_options = {
         "batch_size": batch_rows,
         "fragment_scan_options": pds.ParquetFragmentScanOptions(pre_buffer=False),
     }
+    json_files: tuple[str, ...] = ()
     try:
         try:
-            dataset = _load(spec, config, split, parquet_options)
-        except TypeError as exc:  # not the parquet builder (json reads 10 MB chunks)
-            if not any(name in str(exc) for name in parquet_options):
+            dataset = _load(spec, config, split, parquet_options, cache_dir)
+        except (TypeError, ValueError) as exc:  # not the parquet builder (json reads 10 MB chunks)
+            if not any(f"'{name}'" in str(exc) for name in parquet_options):
                 raise
-            dataset = _load(spec, config, split, {})
+            json_files = _local_json_files(spec, config, split, cache_dir)
+            dataset = _load(spec, config, split, {}, cache_dir)
+            if dataset.features is None and json_files:
+                broken = find_invalid_json(json_files)
+                if broken is not None:
+                    raise SourceError(broken) from None
+                features = json_features(json_files)
+                dataset = _load(spec, config, split, {"features": features}, cache_dir)
+    except SourceError:
+        raise
     except ValueError as exc:  # an unknown split, among others
         raise SourceError(f"{spec.path} [{config}]: {_first_line(exc)}") from exc
     except (FileNotFoundError, ConnectionError) as exc:
@@ -165,15 +202,91 @@ def load_slice(spec: SourceSpec, config: str, split: str, batch_rows: int) -> Sl
         ) from exc
     if dataset.features is None:  # no builder here leaves it unknown, but say so if one does
         raise SourceError(f"{spec.path} [{config}]: the columns cannot be read ahead of the rows")
-    return Slice(source=spec.name, config=config, split=split, dataset=dataset)
+    return Slice(
+        source=spec.name, config=config, split=split, dataset=dataset, json_files=json_files
+    )
 
 
-def _load(spec: SourceSpec, config: str, split: str, options: dict) -> datasets.IterableDataset:
+def _load(
+    spec: SourceSpec, config: str, split: str, options: dict, cache_dir: str | None
+) -> datasets.IterableDataset:
     if spec.kind == "files":
         return datasets.load_dataset(
-            spec.path, data_files=list(spec.data_files), split=split, streaming=True, **options
+            spec.path,
+            data_files=list(spec.data_files),
+            split=split,
+            streaming=True,
+            cache_dir=cache_dir,
+            **options,
         )
-    return datasets.load_dataset(spec.path, config, split=split, streaming=True, **options)
+    return datasets.load_dataset(
+        spec.path, config, split=split, streaming=True, cache_dir=cache_dir, **options
+    )
+
+
+def _local_json_files(
+    spec: SourceSpec, config: str, split: str, cache_dir: str | None
+) -> tuple[str, ...]:
+    """The local JSON files of a slice (none for the hub, whose files are not local)."""
+    if spec.kind == "files":
+        files = spec.data_files
+    elif spec.kind == "directory":
+        builder = datasets.load_dataset_builder(spec.path, config, cache_dir=cache_dir)
+        files = tuple((builder.config.data_files or {}).get(split, ()))
+    else:
+        return ()
+    return tuple(str(file) for file in files if Path(file).suffix.lower() in JSON_SUFFIXES)
+
+
+def find_invalid_json(files: Sequence[str]) -> str | None:
+    """`FILE, line N: invalid JSON (why)` for the first line (of JSON lines) or the first
+    error (of a file holding one array) that does not parse; None when every file parses."""
+    for file in files:
+        with open(file, encoding="utf-8", errors="replace") as handle:
+            if _holds_array(handle):
+                try:
+                    json.load(handle)
+                except json.JSONDecodeError as exc:
+                    return _invalid(file, exc.lineno, exc)
+                continue
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    json.loads(line.rstrip("\r\n"))
+                except json.JSONDecodeError as exc:
+                    return _invalid(file, number, exc)
+    return None
+
+
+def json_features(files: Sequence[str]) -> datasets.Features:
+    """The columns of JSON files that hold arrays of rows (or JSON lines), inferred from all
+    of their rows by pyarrow's JSON reader, as `datasets` reads them."""
+    lines = []
+    for file in files:
+        with open(file, encoding="utf-8") as handle:
+            if _holds_array(handle):
+                lines += [json.dumps(row) for row in json.load(handle)]
+            else:
+                lines += [line for line in handle if line.strip()]
+    if not lines:
+        raise SourceError(f"{', '.join(files)}: no rows")
+    try:
+        table = paj.read_json(io.BytesIO("\n".join(line.rstrip("\n") for line in lines).encode()))
+    except pa.ArrowException as exc:
+        raise SourceError(f"{', '.join(files)}: cannot read the rows: {_first_line(exc)}") from exc
+    return datasets.Features.from_arrow_schema(table.schema)
+
+
+def _holds_array(handle: io.TextIOBase) -> bool:
+    """Whether the file's first character (after a BOM and white space) opens an array."""
+    start = handle.read(4096).lstrip("\ufeff \t\r\n")
+    handle.seek(0)
+    return start.startswith("[")
+
+
+def _invalid(file: str, line: int, exc: json.JSONDecodeError) -> str:
+    return f"{file}, line {line}: invalid JSON ({exc.msg} at column {exc.colno})"
 
 
 def _first_line(exc: BaseException) -> str:

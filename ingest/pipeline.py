@@ -38,13 +38,15 @@ def prepare_slices(
     source_name: str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     lake: Path | None = None,
+    cache_dir: str | None = None,
 ) -> list[tuple[Slice, SchemaPlan]]:
     """Everything that can fail before the warehouse is touched: paths, configs, columns,
-    and the lake's directory names."""
+    and the lake's directory names. `cache_dir`: where `datasets` may write (its lock files;
+    see tracehouse.ingest.load), to keep until the slices are landed."""
     spec = resolve_source(source, source_name)
     prepared = []
-    for config in choose_configs(spec, configs):
-        loaded = load_slice(spec, config, split, batch_rows)
+    for config in choose_configs(spec, configs, cache_dir):
+        loaded = load_slice(spec, config, split, batch_rows, cache_dir)
         prepared.append((loaded, plan_schema(loaded.schema)))
     if lake is not None:
         check_slices(lake, [(loaded.source, loaded.config, loaded.split) for loaded, _ in prepared])

@@ -1,6 +1,7 @@
 """matplotlib charts rendered to inline SVG strings, deterministic byte for byte.
 
-Each function takes rows from tracehouse.reports.queries and returns one `<svg>` element.
+Each function takes the rows of one report mart (sections.py says which) and the configs,
+and returns one `<svg>` element; it arranges the rows, it computes no figure.
 Text from the trace data (tool and category names) reaches the SVG only through matplotlib,
 which escapes it; the returned markup is the only thing the template marks safe.
 """
@@ -171,12 +172,13 @@ def think_around_tools(rows, configs) -> str:
 
 
 def completion_by_category(rows, configs) -> str:
+    rows = [row for row in rows if not row["is_all_categories"]]
     fig, axes = _figure(
         len(configs), height=max(3.2, 1.2 + 0.42 * _max_categories(rows, configs)), sharey=True
     )
-    categories = sorted({row["category"] or "(none)" for row in rows}, reverse=True)
+    categories = sorted({row["category"] for row in rows}, reverse=True)
     for ax, config in zip(axes, configs or [""], strict=False):
-        found = {row["category"] or "(none)": row for row in rows if row["config"] == config}
+        found = {row["category"]: row for row in rows if row["config"] == config}
         left = np.zeros(len(categories))
         for outcome, colour in OUTCOME_COLOURS.items():
             shares = np.array(
@@ -210,30 +212,31 @@ def _max_categories(rows, configs) -> int:
     return max([len({r["category"] for r in rows})] + [1])
 
 
-def tool_usage_vs_length(points, trend, configs) -> str:
+def tool_usage_vs_length(rows, configs) -> str:
+    """One dot per (length, tool calls) with its conversations, and each config's trend."""
     fig, (ax,) = _figure(height=4.2)
     for config in configs:
         colour = config_colour(configs, config)
-        found = [row for row in points if row["config"] == config]
+        found = [row for row in rows if row["config"] == config]
         if not found:
             continue
         x = np.array([row["messages"] for row in found], dtype=float)
         y = np.array([row["tool_calls"] for row in found], dtype=float)
         n = np.array([row["conversations"] for row in found], dtype=float)
         ax.scatter(x, y, s=8 + 40 * np.sqrt(n / n.max()), color=colour, alpha=0.45, linewidths=0)
-        fit = next((row for row in trend if row["config"] == config), None)
-        if fit and fit["slope"] is not None and fit["intercept"] is not None:
+        slope, intercept = found[0]["trend_slope"], found[0]["trend_intercept"]
+        if slope is not None and intercept is not None:
             xs = np.array([x.min(), x.max()])
             ax.plot(
                 xs,
-                fit["intercept"] + fit["slope"] * xs,
+                intercept + slope * xs,
                 color=colour,
                 linewidth=2,
-                label=f"{config}: {fit['slope']:.2f} calls per message",
+                label=f"{config}: {slope:.2f} calls per message",
             )
     ax.set_xlabel("conversation length (messages)")
     ax.set_ylabel("tool calls per conversation")
-    if not points:
+    if not rows:
         _empty(ax)
     elif ax.get_legend_handles_labels()[0]:
         ax.legend(title="least-squares trend")
@@ -243,14 +246,20 @@ def tool_usage_vs_length(points, trend, configs) -> str:
 def top_tools(rows, configs, limit: int = 12) -> str:
     fig, axes = _figure(len(configs), height=1.0 + 0.32 * limit)
     for ax, config in zip(axes, configs or [""], strict=False):
-        found = [row for row in rows if row["config"] == config][:limit][::-1]
+        found = [
+            row
+            for row in rows
+            if row["config"] == config and not row["is_all_configs"] and row["call_rank"] <= limit
+        ][::-1]
         if not found:
             _empty(ax, "no tool calls yet")
             continue
         names = [_short(row["tool_name"], 22) for row in found]
-        ok = np.array([row["calls"] - row["errors"] - row["no_response"] for row in found])
-        errors = np.array([row["errors"] for row in found])
-        missing = np.array([row["no_response"] for row in found])
+        ok = np.array(
+            [row["calls"] - row["failed_calls"] - row["no_response_calls"] for row in found]
+        )
+        errors = np.array([row["failed_calls"] for row in found])
+        missing = np.array([row["no_response_calls"] for row in found])
         ax.barh(names, ok, color=STATUS_COLOURS["ok"], label="ok")
         ax.barh(names, errors, left=ok, color=STATUS_COLOURS["error"], label="failed")
         ax.barh(
@@ -270,7 +279,8 @@ def top_tools(rows, configs, limit: int = 12) -> str:
         ax.set_xlim(0, max(row["calls"] for row in found) * 1.3)
         ax.set_xlabel("tool calls")
         ax.set_title(config)
-    axes[0].legend(loc="lower right")
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(loc="lower right")
     return _svg(fig, f"Top {limit} tools by calls, with their failures")
 
 
@@ -279,10 +289,10 @@ def top_tools(rows, configs, limit: int = 12) -> str:
 
 def tool_calls_by_category(rows, configs) -> str:
     fig, (ax,) = _figure(height=4.0)
-    categories = sorted({row["category"] or "(none)" for row in rows})
+    categories = sorted({row["category"] for row in rows})
     width = 0.8 / max(len(configs), 1)
     for i, config in enumerate(configs):
-        found = {row["category"] or "(none)": row for row in rows if row["config"] == config}
+        found = {row["category"]: row for row in rows if row["config"] == config}
         values = [float(found[c]["avg_tool_calls"]) if c in found else 0.0 for c in categories]
         positions = np.arange(len(categories)) + (i - (len(configs) - 1) / 2) * width
         ax.bar(positions, values, width * 0.92, color=config_colour(configs, config), label=config)
@@ -318,11 +328,11 @@ def length_histogram(rows, configs) -> str:
 
 
 def turn_kind_mix(rows, configs) -> str:
-    categories = sorted({row["category"] or "(none)" for row in rows}, reverse=True)
+    categories = sorted({row["category"] for row in rows}, reverse=True)
     fig, axes = _figure(len(configs), height=max(3.2, 1.2 + 0.42 * len(categories)), sharey=True)
     for ax, config in zip(axes, configs or [""], strict=False):
         found = {
-            (row["category"] or "(none)", row["turn_kind"]): row["share"]
+            (row["category"], row["turn_kind"]): row["share_of_turns"]
             for row in rows
             if row["config"] == config
         }
@@ -354,9 +364,12 @@ def parallel_width(rows, configs) -> str:
     widths = sorted({row["parallel_width"] for row in rows})
     bar = 0.8 / max(len(configs), 1)
     for i, config in enumerate(configs):
-        found = {row["parallel_width"]: row["turns"] for row in rows if row["config"] == config}
-        total = sum(found.values()) or 1
-        values = [found.get(w, 0) / total * 100 for w in widths]
+        found = {
+            row["parallel_width"]: row["share_of_calling_turns"]
+            for row in rows
+            if row["config"] == config
+        }
+        values = [float(found.get(w) or 0) * 100 for w in widths]
         positions = np.arange(len(widths)) + (i - (len(configs) - 1) / 2) * bar
         ax.bar(positions, values, bar * 0.92, color=config_colour(configs, config), label=config)
     ax.set_xticks(np.arange(len(widths)), [str(w) for w in widths])
@@ -369,13 +382,13 @@ def parallel_width(rows, configs) -> str:
     return _svg(fig, "Parallel tool calls per turn")
 
 
-def transitions(rows, configs, limit: int = 10) -> str:
-    """Row-normalised heatmap of next tool called, the same top tools for every config."""
+def transitions(rows, configs) -> str:
+    """Heatmap of the next tool called (share of the calls after each tool), the same top
+    tools (the mart's ranks) for every config."""
     fig, axes = _figure(len(configs), height=5.0)
-    totals: dict[str, int] = {}
-    for row in rows:
-        totals[row["from_tool"]] = totals.get(row["from_tool"], 0) + row["transitions"]
-    names = sorted(totals, key=lambda name: (-totals[name], name))[:limit]
+    ranked = {row["from_tool_rank"]: row["from_tool"] for row in rows}
+    ranked.update({row["to_tool_rank"]: row["to_tool"] for row in rows})
+    names = [ranked[rank] for rank in sorted(ranked)]
     index = {name: i for i, name in enumerate(names)}
     image = None
     for ax, config in zip(axes, configs or [""], strict=False):
@@ -383,11 +396,9 @@ def transitions(rows, configs, limit: int = 10) -> str:
         if not found:
             _empty(ax, "no tool-to-tool transitions yet")
             continue
-        matrix = np.zeros((len(names), len(names)))
+        shares = np.zeros((len(names), len(names)))
         for row in found:
-            if row["from_tool"] in index and row["to_tool"] in index:
-                matrix[index[row["from_tool"]], index[row["to_tool"]]] = row["transitions"]
-        shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) * 100
+            shares[index[row["from_tool"]], index[row["to_tool"]]] = row["share_of_from_tool"] * 100
         image = ax.imshow(shares, cmap=HEAT, vmin=0, vmax=100, aspect="auto")
         labels = [_short(name, 16) for name in names]
         ax.set_xticks(range(len(names)), labels, rotation=45, ha="right", fontsize=8)
@@ -415,7 +426,7 @@ def step_sequences(rows, configs, positions: int = 40) -> str:
         max(len(configs), 1), 1, figsize=(WIDTH, 0.6 + 3.4 * max(len(configs), 1)), squeeze=False
     )
     axes = [row[0] for row in axes_grid]
-    steps = sorted({row["step"] for row in rows}, key=_step_order)
+    steps = sorted({row["step_kind"] for row in rows}, key=_step_order)
     for ax, config in zip(axes, configs or [""], strict=False):
         found = [row for row in rows if row["config"] == config]
         if not found:
@@ -424,7 +435,9 @@ def step_sequences(rows, configs, positions: int = 40) -> str:
         index = {step: i for i, step in enumerate(steps)}
         matrix = np.zeros((len(steps), positions))
         for row in found:
-            matrix[index[row["step"]], row["position"] - 1] = row["share"] * 100
+            matrix[index[row["step_kind"]], row["step_position"] - 1] = (
+                row["share_at_position"] * 100
+            )
         image = ax.imshow(
             matrix, cmap=HEAT, vmin=0, vmax=100, aspect="auto", interpolation="nearest"
         )
@@ -452,11 +465,11 @@ def _step_label(step: str) -> str:
 
 
 def reasoning_depth(rows, configs) -> str:
-    categories = sorted({row["category"] or "(none)" for row in rows})
+    categories = sorted({row["category"] for row in rows})
     fig, (ax,) = _figure(height=4.2)
     width = 0.8 / max(len(configs), 1)
     for i, config in enumerate(configs):
-        found = {row["category"] or "(none)": row for row in rows if row["config"] == config}
+        found = {row["category"]: row for row in rows if row["config"] == config}
         stats, positions = [], []
         for j, category in enumerate(categories):
             if category not in found:
@@ -464,12 +477,12 @@ def reasoning_depth(rows, configs) -> str:
             row = found[category]
             stats.append(
                 {
-                    "med": row["p50"],
-                    "q1": row["p25"],
-                    "q3": row["p75"],
-                    "whislo": row["p10"],
-                    "whishi": row["p90"],
-                    "mean": row["mean"],
+                    "med": row["median_think_words"],
+                    "q1": row["p25_think_words"],
+                    "q3": row["p75_think_words"],
+                    "whislo": row["p10_think_words"],
+                    "whishi": row["p90_think_words"],
+                    "mean": row["mean_think_words"],
                     "fliers": [],
                     "label": "",
                 }
@@ -517,17 +530,17 @@ def reasoning_depth(rows, configs) -> str:
 
 def length_distributions(rows, configs) -> str:
     """Share of items per quarter-decade length bin, one step line per config."""
-    kinds = ["think", "call arguments", "answer"]
+    kinds = ["think", "tool call", "answer"]
     fig, axes = _figure(3, height=3.4)
     for ax, kind in zip(axes, kinds, strict=True):
         any_data = False
         for config in configs:
-            found = [row for row in rows if row["config"] == config and row["kind"] == kind]
+            found = [row for row in rows if row["config"] == config and row["length_kind"] == kind]
             if not found:
                 continue
             any_data = True
-            total = found[0]["total"]
-            counts = {round(row["bin"] * 4): row["n"] for row in found}
+            total = found[0]["kind_items"]
+            counts = {row["length_bin"]: row["items"] for row in found}
             first, last = min(counts), max(counts)
             steps = range(first, last + 1)
             shares = [counts.get(step, 0) / total * 100 for step in steps]
@@ -552,7 +565,7 @@ def length_distributions(rows, configs) -> str:
         else:
             _empty(ax)
     axes[0].set_ylabel("share of items (%)")
-    return _svg(fig, "Length of thinking, tool-call arguments and answers")
+    return _svg(fig, "Length of thinking, tool calls (their JSON) and answers")
 
 
 def _power_of_ten_label(value: float, _position: int | None = None) -> str:

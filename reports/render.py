@@ -1,4 +1,10 @@
-"""The report: marts -> findings and charts -> one self-contained HTML page (Jinja2)."""
+"""The report: report marts -> findings and charts -> one self-contained HTML page (Jinja2).
+
+collect() reads the marts of sections.SECTIONS, draws their charts and phrases their
+findings; the trace replay and the tools table add the text of the few conversations and
+calls they quote, read now (texts.py). render() fills the template, autoescaping every
+value: only the charts' SVG, drawn by matplotlib, is marked safe.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +16,33 @@ import jinja2
 import matplotlib.pyplot as plt
 from markupsafe import Markup
 
-from tracehouse.reports import charts, queries
+from tracehouse.reports import charts, queries, texts
+from tracehouse.reports.sections import MARTS, SECTIONS
+from tracehouse.reports.words import many, num, pct
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DOCS_DIR_NAME = "dbt-docs"
-PREVIEW_CHARS = 300  # report_trace_steps keeps this many characters of each step
-MIN_CALLS_FOR_RATE = 20  # a tool's failure rate is ranked only with at least this many calls
-MIN_CONVERSATIONS_FOR_RATE = 5  # likewise a category's completion rate
+PREVIEW_CHARS = 300  # the replay shows this many characters of each step
+EXAMPLE_CHARS = 160  # and the tools table this many of each example failure
+REPLAY_STEP_LIMIT = 80  # steps shown per replayed conversation
+TOOL_TABLE_ROWS = 15
+REPLAY_WHY = {
+    "typical": "the answered conversation of median length",
+    "troubled": "a conversation that did not end well",
+}
+OUTCOME_SHORT = {
+    "answered": "answered",
+    "answered_after_unresolved_error": "answered after error",
+    "iteration_limit": "iteration limit",
+    "cut_off": "cut off",
+    "empty": "empty",
+}
 
 
 def write_report(db: Path, out: Path, *, docs: bool = True) -> Path:
     """Render the report of the warehouse `db` into `out` (and the dbt docs beside it)."""
     db, out = Path(db), Path(out)
-    con = queries.open_marts(db)
+    con = queries.open_marts(db, MARTS)
     try:
         context = collect(con)
     finally:
@@ -44,248 +64,127 @@ def render(context: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["num"] = _num
-    environment.filters["pct"] = _pct
+    environment.filters["num"] = num
+    environment.filters["pct"] = pct
+    environment.filters["many"] = many
     return environment.get_template("report.html.j2").render(**context)
 
 
 def collect(con) -> dict[str, Any]:
-    """Every figure, finding and chart of the page, from the marts."""
-    tables = queries.mart_tables(con)
-    overview = queries.overview(con)
-    configs = [row["config"] for row in overview if row["config"] is not None]
-    total = next((row for row in overview if row["config"] is None), None)
-    data = {
-        "reasoning": queries.reasoning_around_tools(con, tables),
-        "completion": queries.completion_by_category(con, tables),
-        "usage": queries.tool_usage_vs_length(con, tables),
-        "tools": queries.tools(con),
-        "by_category": queries.tool_calls_by_category(con),
-        "lengths": queries.length_histogram(con),
-        "turn_kinds": queries.turn_kind_mix(con),
-        "parallel": queries.parallel_width(con, tables),
-        "transitions": queries.transitions(con, tables),
-        "steps": queries.step_sequences(con, tables),
-        "depth": queries.reasoning_depth(con),
-        "length_dist": queries.length_distributions(con),
+    """Every figure, finding, chart and quoted text of the page."""
+    rows = {
+        section.name: queries.read_mart(con, section.mart, section.order_by) for section in SECTIONS
     }
-    tool_rows = [row for row in data["tools"] if row["config"] is not None]
-    all_tools = [row for row in data["tools"] if row["config"] is None]
-    examples = queries.error_examples(con, tables)
-    replays = (
-        [
-            {
-                **conversation,
-                "steps": [
-                    _step(step)
-                    for step in queries.replay_steps(con, conversation["conversation_key"])
-                ],
-                "total_steps": queries.step_count(con, conversation["conversation_key"]),
-            }
-            for conversation in queries.replay_conversations(con)
-        ]
-        if "report_trace_steps" in tables
-        else []
-    )
+    overview = [row for row in rows["overview"] if not row["is_all_configs"]]
+    configs = [row["config"] for row in overview]
+    total = next((row for row in rows["overview"] if row["is_all_configs"]), None)
+    has_texts = texts.available(queries.mart_tables(con))
 
-    has_calls = bool(total and total["tool_calls"])
     charts.reset_ids()
     with plt.rc_context(charts.STYLE):
         figures = {
-            "think": charts.think_around_tools(data["reasoning"], configs),
-            "completion": charts.completion_by_category(data["completion"], configs),
-            "usage": charts.tool_usage_vs_length(
-                data["usage"]["points"], data["usage"]["trend"], configs
-            ),
-            "top_tools": charts.top_tools(tool_rows, configs),
-            "by_category": charts.tool_calls_by_category(data["by_category"], configs),
-            "lengths": charts.length_histogram(data["lengths"], configs),
-            "turn_kinds": charts.turn_kind_mix(data["turn_kinds"], configs),
-            "parallel": charts.parallel_width(data["parallel"], configs),
-            "transitions": charts.transitions(data["transitions"], configs),
-            "steps": charts.step_sequences(data["steps"], configs),
-            "depth": charts.reasoning_depth(data["depth"], configs),
-            "length_dist": charts.length_distributions(data["length_dist"], configs),
+            section.name: Markup(section.chart(rows[section.name], configs))
+            for section in SECTIONS
+            if section.chart is not None
         }
     return {
         "title": "tracehouse report",
         "configs": configs,
-        "overview": [row for row in overview if row["config"] is not None],
+        "overview": overview,
         "total": total,
-        "build": queries.build_info(con, tables),
-        "has_calls": has_calls,
+        "build": rows["build"][0] if rows["build"] else None,
+        "has_calls": bool(total and total["tool_calls"]),
+        "rows": rows,
         "findings": {
-            "think": find_think(data["reasoning"], configs),
-            "completion": find_completion(data["completion"], configs),
-            "usage": find_usage(data["usage"]["trend"], configs),
-            "tools": find_tools(tool_rows, configs),
+            section.name: section.finding(rows[section.name], configs)
+            for section in SECTIONS
+            if section.finding is not None
         },
-        "charts": {name: Markup(svg) for name, svg in figures.items()},
-        "tool_table": _tool_table(all_tools, tool_rows, configs, examples),
-        "completion_table": data["completion"],
-        "gaps": queries.declaration_gaps(con, tables),
-        "has_gap_mart": "tool_declaration_gaps" in tables,
-        "failure_rules": queries.failure_rules(con),
-        "replays": replays,
+        "charts": figures,
+        "tool_table": tool_table(con, rows["tools"], rows["error_examples"], configs, has_texts),
+        "replays": replays(con, rows["replay"], rows["replay_steps"], has_texts),
+        "has_texts": has_texts,
         "preview_chars": PREVIEW_CHARS,
+        "example_chars": EXAMPLE_CHARS,
+        "replay_step_limit": REPLAY_STEP_LIMIT,
         "outcome_labels": charts.OUTCOME_LABELS,
-        "outcome_short": {
-            "answered": "answered",
-            "answered_after_unresolved_error": "answered after error",
-            "iteration_limit": "iteration limit",
-            "cut_off": "cut off",
-            "empty": "empty",
-        },
+        "outcome_short": OUTCOME_SHORT,
     }
-
-
-# ---------------------------------------------------------------- findings
-
-
-def find_think(rows, configs) -> list[str]:
-    sentences = []
-    for config in configs:
-        found = {row["preceded_by"]: row for row in rows if row["config"] == config}
-        human, ok, error = (found.get(k) for k in ("human", "tool_ok", "tool_error"))
-        if not (ok or error):
-            sentences.append(f"{config}: no assistant turn follows a tool result yet.")
-            continue
-        parts = []
-        if error:
-            parts.append(f"{_num(error['median_think_words'])} words after a failed result")
-        if ok:
-            parts.append(f"{_num(ok['median_think_words'])} after a successful one")
-        if human:
-            parts.append(f"{_num(human['median_think_words'])} after a human message")
-        lead = ""
-        for after, before, what in (
-            (error, ok, "after a failure as after a success"),
-            (error, human, "after a failure as after a human message"),
-            (ok, human, "after a successful result as after a human message"),
-        ):
-            if after and before and after["median_think_words"] and before["median_think_words"]:
-                ratio = after["median_think_words"] / before["median_think_words"]
-                if ratio > 1.05:
-                    lead = f"thinks {ratio:.1f}x as much {what}"
-                elif ratio < 0.95:
-                    lead = f"thinks {ratio:.1f}x as much (less) {what}"
-                else:
-                    lead = f"thinks about as much {what}"
-                break
-        lead = f"{config}: the agent {lead}" if lead else config
-        sentences.append(f"{lead} (median {', '.join(parts)}).")
-    return sentences
-
-
-def find_completion(rows, configs) -> list[str]:
-    sentences = []
-    for config in configs:
-        found = [row for row in rows if row["config"] == config and row["conversations"]]
-        if not found:
-            continue
-        floor = min(
-            MIN_CONVERSATIONS_FOR_RATE,
-            max(found, key=lambda r: r["conversations"])["conversations"],
-        )
-        ranked = [row for row in found if row["conversations"] >= floor]
-        worst = max(ranked, key=lambda row: (row["incomplete_rate"], row["conversations"]))
-        overall = sum(
-            r["conversations"] - r["answered"] - r["answered_after_unresolved_error"] for r in found
-        ) / sum(r["conversations"] for r in found)
-        if not worst["incomplete_rate"]:
-            sentences.append(f"{config}: every category completes all its conversations.")
-            continue
-        sentences.append(
-            f"{config}: {worst['category'] or '(no category)'} fails to complete most often: "
-            f"{_pct(worst['incomplete_rate'])} of its {_num(worst['conversations'])} "
-            f"conversations end without an answer (overall {_pct(overall)})."
-        )
-    return sentences
-
-
-def find_usage(trend, configs) -> list[str]:
-    sentences = []
-    for row in trend:
-        if row["slope"] is None or row["intercept"] is None:
-            sentences.append(f"{row['config']}: too few conversations to fit a trend.")
-            continue
-        sentences.append(
-            f"{row['config']}: each extra message comes with {row['slope']:.2f} more tool calls "
-            f"(correlation {row['correlation']:.2f} over {_num(row['conversations'])} "
-            "conversations)."
-            if row["correlation"] is not None
-            else f"{row['config']}: {row['slope']:.2f} more tool calls per extra message."
-        )
-    return sentences
-
-
-def find_tools(rows, configs) -> list[str]:
-    sentences = []
-    for config in configs:
-        found = [row for row in rows if row["config"] == config and row["calls"]]
-        if not found:
-            sentences.append(f"{config}: no tool calls yet.")
-            continue
-        total = sum(row["calls"] for row in found)
-        floor = min(MIN_CALLS_FOR_RATE, max(1, total // 100))
-        ranked = [row for row in found if row["calls"] >= floor] or found
-        worst = max(ranked, key=lambda row: (row["error_rate"], row["calls"]))
-        most = max(found, key=lambda row: (row["errors"], row["calls"]))
-        sentence = (
-            f"{config}: {worst['tool_name']} fails most often ({_pct(worst['error_rate'])} of "
-            f"{_num(worst['calls'])} calls)"
-        )
-        if most["tool_name"] != worst["tool_name"] and most["errors"]:
-            sentence += (
-                f"; {most['tool_name']} fails most in number ({_num(most['errors'])} failures)"
-            )
-        sentences.append(sentence + ".")
-    return sentences
 
 
 # ---------------------------------------------------------------- tables and replay
 
 
-def _tool_table(all_tools, tool_rows, configs, examples, limit: int = 15) -> list[dict]:
-    per_config = {(row["config"], row["tool_name"]): row for row in tool_rows}
+def tool_table(con, tools, examples, configs, has_texts: bool) -> list[dict]:
+    """The most called tools over every config, each with its per-config cells and up to two
+    example failures (their result text read now, when the text views are there)."""
+    per_config = {
+        (row["config"], row["tool_name"]): row for row in tools if not row["is_all_configs"]
+    }
     table = []
-    for row in all_tools[:limit]:
+    for row in tools:
+        if not row["is_all_configs"] or row["call_rank"] > TOOL_TABLE_ROWS:
+            continue
+        quoted = []
+        for example in examples:
+            if example["tool_name"] != row["tool_name"]:
+                continue
+            call = (example["conversation_key"], example["message_index"], example["call_index"])
+            result = texts.call_result(con, *call) if has_texts else None
+            quoted.append(
+                {
+                    "error_kind": example["error_kind"],
+                    "failed_calls": example["failed_calls"],
+                    "text": _one_line(result.text, EXAMPLE_CHARS) if result else None,
+                }
+            )
         table.append(
             {
                 **row,
                 "by_config": [per_config.get((config, row["tool_name"])) for config in configs],
-                "examples": [_truncate(text, 160) for text in examples.get(row["tool_name"], [])],
+                "examples": quoted,
             }
         )
     return table
 
 
-def _step(step: dict) -> dict:
-    text = step["text_preview"] or ""
-    shown = text if len(text) <= 240 else text[:240]
-    hidden = (step["text_chars"] or 0) - len(shown)
-    return {**step, "shown": shown, "hidden": max(hidden, 0)}
+def replays(con, conversations, steps, has_texts: bool) -> list[dict]:
+    """Each replayed conversation with its first steps, their text cut from the messages now."""
+    shown = []
+    for conversation in conversations:
+        key = conversation["conversation_key"]
+        all_steps = [step for step in steps if step["conversation_key"] == key]
+        first = all_steps[:REPLAY_STEP_LIMIT]
+        blocks = (
+            texts.conversation_blocks(con, key, max(step["message_index"] for step in first))
+            if has_texts and first
+            else {}
+        )
+        shown.append(
+            {
+                **conversation,
+                "why": REPLAY_WHY.get(conversation["replay_kind"], conversation["replay_kind"]),
+                "steps": [
+                    _step(step, blocks.get((step["message_index"], step["block_index"])))
+                    for step in first
+                ],
+                "hidden_steps": len(all_steps) - len(first),
+            }
+        )
+    return shown
 
 
-def _truncate(text: str, limit: int) -> str:
+def _step(step: dict, block: tuple[str, int] | None) -> dict:
+    if block is None:
+        return {**step, "shown": None, "hidden": 0}
+    text = texts.step_text(step["step_kind"], *block)
+    shown = text.text[:PREVIEW_CHARS]
+    return {**step, "shown": shown, "hidden": max(text.chars - len(shown), 0)}
+
+
+def _one_line(text: str, limit: int) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _num(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
-    return f"{int(value):,}"
-
-
-def _pct(value) -> str:
-    if value is None:
-        return "–"
-    if value == 0:
-        return "0%"
-    return f"{value * 100:.1f}%" if value * 100 < 10 else f"{value * 100:.0f}%"
 
 
 # ---------------------------------------------------------------- dbt docs

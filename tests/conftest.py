@@ -1,10 +1,18 @@
-"""Shared fixtures: hub-layout directories written here, and the generator's sample."""
+"""Shared fixtures: hub-layout directories written here, and the generator's sample.
+
+The whole session, child processes included, writes only under one temporary folder that is
+removed at its end: pytest's base temporary folder (instead of /tmp/pytest-of-USER, where
+pytest keeps the last three runs), the `datasets` cache ($HF_HOME) and dbt's target and log
+folders ($DBT_TARGET_PATH, $DBT_LOG_PATH), set before anything imports `datasets` or dbt.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,6 +20,25 @@ import pyarrow.parquet as pq
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+SCRATCH = Path(tempfile.mkdtemp(prefix="tracehouse-tests-"))
+os.environ["HF_HOME"] = str(SCRATCH / "huggingface")
+os.environ["DBT_TARGET_PATH"] = str(SCRATCH / "dbt-target")
+os.environ["DBT_LOG_PATH"] = str(SCRATCH / "dbt-logs")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config) -> None:
+    """pytest's base temporary folder inside SCRATCH, unless given with --basetemp. Not
+    `tmp_path_retention_count = 0`: with it pytest locks no run's folder, and any other
+    pytest session of the same user deletes the folders of one still running."""
+    if config.option.basetemp is None:
+        config.option.basetemp = str(SCRATCH / "pytest")
+
+
+def pytest_unconfigure(config) -> None:
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
 MESSAGE_TYPE = pa.list_(pa.struct([("from", pa.string()), ("value", pa.string())]))
 
 

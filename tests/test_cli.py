@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
 
 from tests.conftest import REPO_ROOT, tracehouse
+from tracehouse.cli import build_parser
 
 COMMANDS = ("generate", "ingest", "build", "report", "export", "sql", "run")
+# The commands whose options this test owns (report's and export's are checked with them).
+CONVENTION_COMMANDS = ("generate", "ingest", "build", "sql", "run")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -55,6 +61,73 @@ def test_build_without_raw_data_says_to_ingest_first(tmp_path):
     assert result.returncode == 1
     assert "run `tracehouse ingest SOURCE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_printed_commands_are_shell_quoted_and_name_a_db_that_is_not_the_default(tmp_path):
+    """The hint can be pasted into a shell as it is, whatever the path holds."""
+    db = tmp_path / "my wh; ü" / 'it\'s "q".duckdb'
+    db.parent.mkdir()
+    duckdb.connect(str(db)).close()
+    result = tracehouse("build", "--db", str(db), check=False)
+    assert result.returncode == 1
+    hint = result.stderr.split("run `", 1)[1].split("`", 1)[0]
+    assert shlex.split(hint) == ["tracehouse", "ingest", "SOURCE", "--db", str(db)]
+    env = {**os.environ, "TRACEHOUSE_DB": str(db)}  # the default warehouse: no --db needed
+    default = tracehouse("build", check=False, env=env)
+    assert "run `tracehouse ingest SOURCE` first" in default.stderr
+
+
+def test_build_holds_the_warehouse_before_dbt_starts(generated_dir, tmp_path, monkeypatch):
+    """dbt parses for seconds before it opens the file: an ingest started then must fail
+    with the lock message naming this process, not land mid-build."""
+    import dbt.cli.main
+
+    from tracehouse.commands.build import build
+
+    db = tmp_path / "wh.duckdb"
+    tracehouse("ingest", str(generated_dir), "--config", "kimi", "--db", str(db), "-q")
+    seen = {}
+
+    class ParsingRunner:  # stands for dbt while it parses, before it opens the warehouse
+        def invoke(self, args):
+            seen["ingest"] = tracehouse(
+                "ingest", str(generated_dir), "--config", "glm-5.1", "--db", str(db), check=False
+            )
+            return SimpleNamespace(exception=None, result=None, success=True)
+
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", ParsingRunner)
+    build(db)
+    assert seen["ingest"].returncode == 1
+    assert f"is locked by another process (held by PID {os.getpid()})" in seen["ingest"].stderr
+    with duckdb.connect(str(db), read_only=True) as con:  # released afterwards, glm never landed
+        assert con.execute("select distinct config from raw.loads").fetchall() == [("kimi",)]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_takes_quiet(command):
+    assert "-q, --quiet" in tracehouse(command, "--help").stdout
+
+
+@pytest.mark.parametrize("command", CONVENTION_COMMANDS)
+def test_every_argument_has_help_that_states_its_default(command):
+    parser = subcommand_parser(command)
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS:
+            continue
+        name = action.option_strings[-1] if action.option_strings else action.metavar
+        assert action.help, f"tracehouse {command} {name} has no help"
+        if action.required or isinstance(action, argparse._StoreTrueAction):
+            continue
+        assert "default" in action.help, f"tracehouse {command} {name} does not state its default"
+
+
+def subcommand_parser(command: str) -> argparse.ArgumentParser:
+    (subparsers,) = [
+        action
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    ]
+    return subparsers.choices[command]
 
 
 def test_spark_build_refuses_a_folder_that_is_not_a_whole_lake(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -384,3 +385,119 @@ def test_a_local_dataset_rewritten_in_place_is_read_afresh(tmp_path):
         write_hub_layout(source, {"kimi": hermes_table(rows)})
         ingest_source(str(source), configs=[], split="train", db=db, quiet=True)
         assert query(db, "select value from raw.messages") == [(text,)]
+
+
+# --- JSON sources ------------------------------------------------------------------------
+
+
+def conversation_row(index: int, text: str = "hi") -> dict:
+    return {
+        "id": f"c{index}",
+        "conversations": [message("human", f"{text} {index}"), message("gpt", "yo")],
+    }
+
+
+def landed_messages(db: Path) -> list[tuple]:
+    return query(
+        db,
+        "select row_index, conversation_id, message_index, role, value from raw.messages "
+        "order by all",
+    )
+
+
+def test_a_broken_jsonl_line_is_named_by_file_and_line_without_a_traceback(tmp_path):
+    lines = [json.dumps(conversation_row(index)) for index in range(3)]
+    lines[1] = lines[1][:-2]  # the object is never closed
+    broken = tmp_path / "broken file.jsonl"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    result = tracehouse("ingest", str(broken), "--db", str(db), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"tracehouse ingest: error: {broken}, line 2: invalid JSON "
+        f"(Expecting ',' delimiter at column {len(lines[1]) + 1})"
+    ]
+    assert not db.exists()
+
+
+def test_a_broken_line_past_the_first_chunk_is_named_too(tmp_path):
+    """`datasets` reads the columns from the first 10 MB; a line after that fails while the
+    rows are landed, and the slice's transaction rolls back."""
+    padding = "x" * 2000
+    lines = [json.dumps(conversation_row(index, padding)) for index in range(6000)]
+    lines[5500] = lines[5500].replace('"id"', "id", 1)  # an unquoted key
+    broken = tmp_path / "late.jsonl"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert broken.stat().st_size > 11_000_000
+    db = tmp_path / "wh.duckdb"
+    result = tracehouse("ingest", str(broken), "--db", str(db), check=False)
+    assert result.returncode == 1
+    assert f"{broken}, line 5501: invalid JSON (Expecting property name" in result.stderr
+    assert "Traceback" not in result.stderr and "Failed to load JSON" not in result.stderr
+    assert query(db, "select count(*) from raw.messages") == [(0,)]
+
+
+def test_a_json_file_holding_an_array_of_rows_is_ingested(tmp_path):
+    rows = [conversation_row(index) for index in range(3)]
+    rows[2]["tools"] = '[{"name": "terminal"}]'  # a column the first rows do not have
+    array = tmp_path / "rows.json"
+    array.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    tracehouse("ingest", str(array), "--db", str(db), "-q")
+    assert landed_messages(db) == [
+        (row_index, row["id"], position, item["from"], item["value"])
+        for row_index, row in enumerate(rows)
+        for position, item in enumerate(row["conversations"])
+    ]
+    assert query(db, "select tools from raw.conversations order by row_index") == [
+        (None,),
+        (None,),
+        ('[{"name": "terminal"}]',),
+    ]
+
+
+def test_a_folder_of_jsonl_files_without_readme_is_ingested_like_a_folder_of_parquet(tmp_path):
+    parts = [[conversation_row(index) for index in range(start, start + 2)] for start in (0, 2)]
+    jsonl, parquet = tmp_path / "jsonl", tmp_path / "parquet"
+    for folder in (jsonl, parquet):
+        folder.mkdir()
+    for number, rows in enumerate(parts):
+        lines = "".join(json.dumps(row) + "\n" for row in rows)
+        (jsonl / f"part-{number}.jsonl").write_text(lines, encoding="utf-8")
+        pq.write_table(hermes_table(rows), parquet / f"part-{number}.parquet")
+    from_jsonl, from_parquet = tmp_path / "jsonl.duckdb", tmp_path / "parquet.duckdb"
+    tracehouse("ingest", str(jsonl), "--db", str(from_jsonl), "-q")
+    tracehouse("ingest", str(parquet), "--db", str(from_parquet), "-q")
+    assert landed_messages(from_jsonl) == landed_messages(from_parquet)
+    assert len(landed_messages(from_jsonl)) == 8
+
+
+# --- nothing left behind -------------------------------------------------------------------
+
+
+def test_ingest_leaves_no_lock_files_in_the_datasets_cache(generated_dir, tmp_path):
+    """`datasets` writes a 0-byte lock file per builder into its cache and keeps it."""
+    home = tmp_path / "hf-home"
+    env = {**os.environ, "HF_HOME": str(home)}
+    jsonl = tmp_path / "one.jsonl"
+    jsonl.write_text(json.dumps(conversation_row(0)) + "\n", encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    tracehouse("ingest", str(generated_dir), "--db", str(db), "-q", env=env)
+    tracehouse("ingest", str(jsonl), "--db", str(db), "-q", env=env)
+    left = sorted(str(path.relative_to(home)) for path in home.rglob("*")) if home.exists() else []
+    assert [path for path in left if path.endswith(".lock")] == []
+
+
+def test_the_test_session_keeps_its_files_in_a_removed_scratch_folder(
+    pytestconfig, tmp_path_factory
+):
+    """Everything under SCRATCH, which tests/conftest.py removes at the end of the session."""
+    import datasets
+
+    from tests.conftest import SCRATCH
+
+    assert tmp_path_factory.getbasetemp().is_relative_to(SCRATCH.resolve())
+    assert pytestconfig.getini("tmp_path_retention_policy") == "failed"
+    assert Path(datasets.config.HF_DATASETS_CACHE).is_relative_to(SCRATCH)
+    assert Path(os.environ["DBT_TARGET_PATH"]).is_relative_to(SCRATCH)
+    assert not SCRATCH.is_relative_to(Path.home())

@@ -1,6 +1,7 @@
-"""The report: sections and charts present, figures equal to the marts, hostile trace data
-escaped, no external resource, same bytes for the same data, clear pages and errors for
-empty warehouses and warehouses without marts."""
+"""The report: sections and charts present, figures equal to the core marts, only report
+marts read (plus the text views for the few conversations quoted), hostile trace data
+escaped, no external resource, same bytes for the same data, words that agree with their
+counts, and clear pages and errors for empty warehouses and warehouses without marts."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from markupsafe import escape
 
-from tests.conftest import hermes_table, tracehouse, write_hub_layout
+from tests.conftest import REPO_ROOT, hermes_table, tracehouse, write_hub_layout
 
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"
@@ -145,6 +147,49 @@ def hostile_report(tmp_path_factory) -> str:
     return write_report(db, root / "report.html", docs=False).read_text(encoding="utf-8")
 
 
+def one_conversation_rows() -> list[dict]:
+    """One conversation with one tool call, which fails: every count on its page is 0 or 1."""
+    call = json.dumps({"name": "terminal", "arguments": {"command": "ls dist"}})
+    result = json.dumps(
+        {
+            "tool_call_id": "functions.terminal:0",
+            "name": "terminal",
+            "content": {"output": "ls: cannot access 'dist'", "exit_code": 2, "error": None},
+        }
+    )
+    return [
+        {
+            "id": "00000000-0000-0000-0000-00000000000a",
+            "tools": json.dumps(
+                [{"type": "function", "function": {"name": "terminal", "parameters": {}}}]
+            ),
+            "category": "Terminal",
+            "subcategory": "Files",
+            "task": "list dist",
+            "conversations": [
+                {"from": "system", "value": "You are a function calling AI model."},
+                {"from": "human", "value": "What is in dist?"},
+                {
+                    "from": "gpt",
+                    "value": f"<think>\n Look.\n</think>\n<tool_call>\n{call}\n</tool_call>",
+                },
+                {"from": "tool", "value": f"<tool_response>\n{result}\n</tool_response>"},
+                {"from": "gpt", "value": "<think>\n No dist.\n</think>\n There is no dist."},
+            ],
+        }
+    ]
+
+
+@pytest.fixture(scope="module")
+def one_conversation_report(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("one-conversation")
+    write_hub_layout(root / "data", {"kimi": hermes_table(one_conversation_rows())})
+    db = ingest_and_build(root / "data", root / "wh.duckdb")
+    out = root / "report.html"
+    tracehouse("report", "--db", str(db), "--out", str(out), "--no-docs", "-q")
+    return out
+
+
 class Tags(HTMLParser):
     """Every start tag with its attributes, and the text of <title>."""
 
@@ -229,7 +274,7 @@ def test_tool_table_equals_the_marts(html, marts):
     expected = dict(
         (name, (calls, errors))
         for name, calls, errors in marts.execute(
-            "select coalesce(tool_name, '(malformed)'), count(*), "
+            "select coalesce(tool_name, '(unnamed)'), count(*), "
             "count(*) filter (status = 'error') from marts.fct_tool_calls group by all"
         ).fetchall()
     )
@@ -260,22 +305,23 @@ def test_findings_are_sentences_computed_from_the_marts(html, marts):
         assert f"{config}: each extra message comes with {slope:.2f} more tool calls" in html
     text = unescape(html)
     for config, category, rate, conversations in marts.execute(
-        "select config, category, incomplete_rate, conversations "
-        "from marts.completion_by_category where subcategory = '(all)' and category != '(all)'"
+        "select config, coalesce(category, '(none)'), "
+        "avg(case when outcome like 'answered%' then 0.0 else 1.0 end), count(*) "
+        "from marts.fct_conversations group by all"
     ).fetchall():
-        named = f"{config}: {category} fails to complete most often: "
+        named = f"{config}: {category} fails to complete most often, in "
         if named in text:
             sentence = text.split(named, 1)[1]
             assert sentence.startswith(f"{_pct(rate)} of its {conversations:,} conversations")
             break
     else:
-        raise AssertionError("no completion finding names a category of the mart")
+        raise AssertionError("no completion finding names a category of the marts")
 
 
 def _pct(value: float) -> str:
-    from tracehouse.reports.render import _pct
+    from tracehouse.reports.words import pct
 
-    return _pct(value)
+    return pct(value)
 
 
 def test_strict_and_legacy_failure_rates_equal_the_marts(html, marts):
@@ -299,10 +345,159 @@ def test_trace_replay_shows_steps_and_marks_truncation(html):
     assert "more characters]" in replay
 
 
+def test_replay_steps_quote_the_messages_of_the_conversations_shown(html, marts):
+    """Each replayed conversation's human and answer steps show the raw message text,
+    read when the report was written."""
+    shown = marts.execute(
+        "select r.conversation_id, c.source, c.config, c.split, c.row_index "
+        "from marts.report_replay_conversations r "
+        "join marts.fct_conversations c using (conversation_key) "
+        "order by r.config, r.replay_kind desc"
+    ).fetchall()
+    replay = html.split('<section id="replay">', 1)[1]
+    blocks = replay.split("<h3>")[1:]
+    assert len(blocks) == len(shown) >= 2
+    for block, (conversation_id, *slice_and_row) in zip(blocks, shown, strict=True):
+        assert conversation_id in block
+        human = marts.execute(
+            "select value from raw.messages where source = ? and config = ? and split = ? "
+            "and row_index = ? and role = 'human' order by message_index limit 1",
+            slice_and_row,
+        ).fetchone()[0]
+        quoted = re.search(
+            r'<li class="k-human">\s*<span class="kind">human</span>\s*'
+            r'<span class="text">(.*?)(?: <span class="truncated">|</span>)',
+            block,
+            re.S,
+        )
+        assert quoted, "no human step"
+        assert unescape(quoted.group(1)) == human.strip()[:300]
+
+
+def test_example_failures_quote_the_failed_results(html, marts):
+    """The tools table quotes, for the top tool, a failed result of its most frequent rule."""
+    tool, kind, calls = marts.execute(
+        "with kinds as (select coalesce(tool_name, '(unnamed)') as tool, error_kind, "
+        "count(*) as n from marts.fct_tool_calls where status = 'error' group by all), "
+        "calls as (select coalesce(tool_name, '(unnamed)') as tool, count(*) as calls "
+        "from marts.fct_tool_calls group by all) "
+        "select tool, error_kind, n from kinds join calls using (tool) "
+        "order by calls desc, tool, n desc, error_kind limit 1"
+    ).fetchone()
+    row = html.split(f'<tr data-tool="{tool}">', 1)[1].split("</tr>", 1)[0]
+    assert f"{kind} ({calls:,} call{'s' if calls != 1 else ''}): " in visible_text(row)
+
+
+def test_the_report_reads_report_marts_only(warehouse):
+    """Every statement selects a report mart whole, or the text views by one conversation;
+    none aggregates. The text views are read once per replayed conversation and example."""
+    from tracehouse.reports import render
+    from tracehouse.reports.sections import MARTS
+
+    statements: list[str] = []
+
+    class Recording:
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, sql, params=None):
+            statements.append(" ".join(sql.split()).lower())
+            return self.con.execute(sql, params or [])
+
+    from tracehouse.warehouse import connect
+
+    con = connect(warehouse, read_only=True)
+    try:
+        render.collect(Recording(con))
+        replayed = con.execute("select count(*) from marts.report_replay_conversations").fetchone()
+        examples = con.execute(
+            "select count(*) from marts.report_error_examples e join marts.report_tools t "
+            "using (tool_name) where t.is_all_configs and t.call_rank <= 15"
+        ).fetchone()
+    finally:
+        con.close()
+    aggregate = re.compile(
+        r"\bgroup by\b|\bover\s*\(|\b(count|sum|avg|min|max|median|quantile_cont|corr|"
+        r"regr_slope|string_agg)\s*\("
+    )
+    read = set()
+    for sql in statements:
+        assert not aggregate.search(sql), sql
+        relations = re.findall(r"\b(?:from|join)\s+([a-z_\.\"]+)", sql)
+        assert relations, sql
+        for relation in relations:
+            relation = relation.replace('"', "")
+            assert relation.startswith("marts.") or relation == "information_schema.tables", sql
+            read.add(relation.removeprefix("marts."))
+    assert read - {"information_schema.tables"} == {*MARTS, "block_texts", "tool_call_texts"}
+    texts = [sql for sql in statements if "block_texts" in sql or "tool_call_texts" in sql]
+    assert all("where conversation_key = ?" in sql for sql in texts)
+    assert sum("block_texts" in sql for sql in texts) == replayed[0]
+    assert sum("tool_call_texts" in sql for sql in texts) == examples[0]
+
+
+def test_every_report_mart_is_a_section_with_a_contract_and_in_the_exposure():
+    import yaml
+
+    from tracehouse.reports.sections import MARTS
+
+    folder = REPO_ROOT / "dbt_project" / "models" / "marts" / "report"
+    models = yaml.safe_load((folder / "_report__models.yml").read_text())["models"]
+    assert {model["name"] for model in models} == set(MARTS)
+    assert {path.stem for path in folder.glob("*.sql")} == set(MARTS)
+    for model in models:
+        assert model.get("description"), model["name"]
+        for column in model["columns"]:
+            assert column.get("data_type") and column.get("description"), (model, column)
+    exposures_yml = REPO_ROOT / "dbt_project" / "models" / "_exposures.yml"
+    exposures = yaml.safe_load(exposures_yml.read_text())
+    report = next(e for e in exposures["exposures"] if e["name"] == "report")
+    refs = {re.fullmatch(r"ref\('(\w+)'\)", ref).group(1) for ref in report["depends_on"]}
+    assert refs == {*MARTS, "block_texts", "tool_call_texts"}
+
+
 def test_dbt_docs_are_written_beside_the_report_and_linked(report, html):
     link = re.search(r'<a href="([^"]+)" id="dbt-docs-link">', html)
     assert link, "no dbt docs link"
     assert (report.parent / link.group(1)).is_file()
+    assert "(UTC). Models and columns: the dbt docs site." in visible_text(html)
+
+
+def test_counts_agree_with_their_nouns(html):
+    assert_counts_agree_with_their_nouns(html)
+
+
+def test_without_text_views_the_replay_shows_steps_and_says_why(warehouse, tmp_path):
+    """The Spark target's report: marts as Parquet tables, and no views (Spark keeps them in
+    its metastore). The page still renders, the replay shows each step without its text."""
+    from tracehouse.commands.report import make_spark_report
+    from tracehouse.warehouse import connect, sql_path_literal
+
+    spark_warehouse = tmp_path / "spark-warehouse"
+    con = connect(warehouse, read_only=True)
+    try:
+        tables = [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' and table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
+        for table in tables:
+            folder = spark_warehouse / "marts.db" / table
+            folder.mkdir(parents=True)
+            target = sql_path_literal(folder / "part-0.parquet")
+            con.execute(f"copy marts.{table} to {target} (format parquet)")
+        steps = con.execute("select count(*) from marts.report_replay_steps").fetchone()[0]
+    finally:
+        con.close()
+    assert "block_texts" not in tables
+    page = make_spark_report(spark_warehouse, tmp_path / "r.html", docs=False).read_text()
+    assert 'id="no-texts-replay"' in page and 'id="no-texts-tools"' in page
+    replay = page.split('<section id="replay">', 1)[1]
+    assert 0 < replay.count("characters]</span>") <= steps
+    assert "more characters]" not in replay
+    assert_counts_agree_with_their_nouns(page)
 
 
 def test_the_page_stands_alone_without_external_resources(html):
@@ -338,6 +533,9 @@ def test_hostile_trace_content_renders_as_text(hostile_report):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile_report
     assert "&lt;img src=x onerror=alert(1)&gt;" in hostile_report
     assert "&lt;/span&gt;&lt;/li&gt;" in hostile_report
+    # the failed call's result, quoted in the tools table
+    row = hostile_report.split(f'<tr data-tool="{escape(HOSTILE_TOOL)}">', 1)[1]
+    assert ": &lt;script&gt;alert(1)&lt;/script&gt;</span>" in row.split("</tr>", 1)[0]
     svg_text = "".join(re.findall(r"<svg.*?</svg>", hostile_report, re.S))
     assert "alert(&#39;tool&#39;)" in svg_text or "alert('tool')" in svg_text
     assert "<script" not in svg_text.lower()
@@ -368,6 +566,55 @@ def test_a_warehouse_without_tool_calls_gets_a_clear_page(tmp_path):
     assert result.returncode == 0
     assert "No tool calls yet" in page
     assert as_int(figure(page, "conversations")) == 1
+    assert_counts_agree_with_their_nouns(page)
+    text = visible_text(page)
+    assert "Covers 1 conversation (3 messages, 0 tool calls) from kimi" in text
+    assert "kimi: its only conversation ends with an answer." in text
+    assert "kimi: no trend can be fitted from a single conversation." in text
+
+
+def test_one_conversation_reads_in_the_singular(one_conversation_report):
+    page = one_conversation_report.read_text(encoding="utf-8")
+    assert_counts_agree_with_their_nouns(page)
+    text = visible_text(page)
+    assert "Covers 1 conversation (5 messages, 1 tool call) from kimi" in text
+    assert "kimi: terminal fails most often (100% of 1 call)." in text
+    assert "exit_code (1 call): ls: cannot access 'dist'" in text
+    assert "kimi: no trend can be fitted from a single conversation." in text
+    assert "5 messages, 1 tool call (1 failed)" in text
+
+
+SINGULAR_AFTER_ONE = re.compile(
+    r"(?<![\d,.])1 (conversations|messages|tool calls|calls|failures|steps|more steps|"
+    r"characters|more characters|turns)\b"
+)
+
+
+def assert_counts_agree_with_their_nouns(page: str) -> None:
+    text = visible_text(page)
+    assert not SINGULAR_AFTER_ONE.search(text), SINGULAR_AFTER_ONE.search(text).group(0)
+    prose = visible_text(page, trace_text=False)
+    assert not re.search(r"[a-z)]\.[A-Z]", prose), re.search(r".{20}[a-z)]\.[A-Z].{20}", prose)
+
+
+def visible_text(page: str, trace_text: bool = True) -> str:
+    """The page's text as a reader sees it: no SVG, entities decoded, spaces folded, and
+    " | " between blocks and cells (which no sentence runs across); inline tags add nothing.
+    Without trace_text, the text quoted from the traces is left out."""
+    body = page.split("<body>", 1)[-1]
+    body = re.sub(r"<svg.*?</svg>", " ", body, flags=re.S)
+    if not trace_text:
+        body = re.sub(r'<section id="replay">.*?</section>', " ", body, flags=re.S)
+        body = re.sub(
+            r'<span class="example mono">.*?</span>(?=<span class="example|</td>)',
+            " ",
+            body,
+            flags=re.S,
+        )
+    body = re.sub(
+        r"</?(td|th|tr|div|li|p|h\d|ol|ul|table|section|header|nav|footer)\b[^>]*>", " | ", body
+    )
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", body)).split())
 
 
 def test_an_empty_warehouse_gets_a_clear_page(tmp_path):

@@ -1,9 +1,14 @@
 """The report in a real browser: headless Chromium loads the page from disk with no console
 message at all (the page has no script, so any message is an error or a blocked request)
-and takes a screenshot, kept in test-artifacts/, that is a non-blank image of the window."""
+and takes a screenshot, kept in test-artifacts/, that is a non-blank image of the window.
+At a 1280 px window the page does not scroll sideways, nor does any of its tables, and the
+text a reader sees puts the singular after a count of one."""
 
 from __future__ import annotations
 
+import html as html_lib
+import json
+import re
 import shutil
 import struct
 import subprocess
@@ -13,7 +18,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.test_report import hostile_report, html, marts, report, warehouse  # noqa: F401
+from tests.test_report import (  # noqa: F401
+    SINGULAR_AFTER_ONE,
+    hostile_report,
+    html,
+    marts,
+    one_conversation_report,
+    report,
+    warehouse,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -116,6 +129,64 @@ def test_hostile_content_runs_no_script_in_chromium(hostile_report, tmp_path):  
     page = tmp_path / "hostile.html"
     page.write_text(hostile_report, encoding="utf-8")
     check_page(page, "report-hostile", tmp_path)
+
+
+# Added to a copy of the page, whose own policy allows no script: what a reader gets at the
+# window's width, written into the DOM that --dump-dom prints.
+MEASURE = """<script>
+const boxes = [...document.querySelectorAll(".table-wrap")];
+document.body.setAttribute("data-layout", JSON.stringify({
+  width: document.documentElement.scrollWidth,
+  viewport: document.documentElement.clientWidth,
+  overflowing: boxes.filter(box => box.scrollWidth > box.clientWidth)
+    .map(box => box.querySelector("table").id || box.innerText.slice(0, 40)),
+  text: document.body.innerText,
+}));
+</script>"""
+
+
+def layout(page: Path, tmp_path: Path) -> dict:
+    """The page laid out in Chromium at WIDTH px: its document width, the table boxes wider
+    than their column, and its visible text."""
+    text = page.read_text(encoding="utf-8")
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text, count=1)
+    copy = tmp_path / f"measured-{page.name}"
+    copy.write_text(text.replace("</body>", MEASURE + "</body>", 1), encoding="utf-8")
+    result = subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile-layout'}",
+            f"--window-size={WIDTH},{HEIGHT}",
+            "--dump-dom",
+            copy.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    found = re.search(r'data-layout="([^"]*)"', result.stdout)
+    assert found, f"no layout; chromium exited {result.returncode}\n{result.stderr[-2000:]}"
+    return json.loads(html_lib.unescape(found.group(1)))
+
+
+def test_the_report_does_not_scroll_sideways_at_1280_px(report, tmp_path):  # noqa: F811
+    measured = layout(report, tmp_path)
+    assert measured["viewport"] == WIDTH
+    assert measured["width"] <= WIDTH, measured["width"]
+    assert measured["overflowing"] == []
+
+
+def test_one_conversation_reads_in_the_singular_in_chromium(
+    one_conversation_report,  # noqa: F811
+    tmp_path,
+):
+    measured = layout(one_conversation_report, tmp_path)
+    text = measured["text"]
+    assert "Covers 1 conversation (5 messages, 1 tool call)" in text
+    assert not SINGULAR_AFTER_ONE.search(text), SINGULAR_AFTER_ONE.search(text).group(0)
+    assert "(UTC)." in text
+    assert measured["width"] <= WIDTH
 
 
 def test_the_console_check_sees_errors(tmp_path):

@@ -26,6 +26,7 @@ import pytest
 
 from tests.conftest import tracehouse
 from tracehouse.spark import spark_mart_folders, spark_marts_view
+from tracehouse.warehouse import sql_path_literal
 
 pytestmark = pytest.mark.spark
 
@@ -97,15 +98,15 @@ def both_built(tmp_path_factory) -> Iterator[dict[str, Any]]:
         con.close()
 
 
-def marts(manifest: dict) -> dict[str, str]:
-    """{name: path} of every model dbt stores as a table in the marts schema. Views (only
-    export_prompt_response, a projection of export_messages) live in Spark's metastore, not
-    as Parquet, and are compared through the table they read."""
+def marts(manifest: dict, schema: str = "marts") -> dict[str, str]:
+    """{name: path} of every model dbt stores as a table in `schema`. Views (fct_tool_calls
+    and the text views) live in Spark's metastore, not as Parquet, and are compared through
+    the tables they read (int_tool_calls_paired, int_blocks_parsed)."""
     return {
         node["name"]: node["original_file_path"]
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model"
-        and node["config"].get("schema") == "marts"
+        and node["config"].get("schema") == schema
         and node["config"].get("materialized") != "view"
     }
 
@@ -143,10 +144,14 @@ def values_equal(left: Any, right: Any, is_float: bool) -> bool:
     return left == right
 
 
-def differences(con: duckdb.DuckDBPyConnection, mart: str) -> list[str]:
-    """What differs between the DuckDB and the Spark version of a mart (empty: identical)."""
-    duck_columns = columns(con, f"warehouse.marts.{mart}")
-    spark_columns = columns(con, f"marts.{mart}")
+def differences(
+    con: duckdb.DuckDBPyConnection, mart: str, schema: str = "marts", spark: str | None = None
+) -> list[str]:
+    """What differs between the DuckDB and the Spark version of a table (empty: identical);
+    `spark` names the Spark side's relation when it is not `schema.mart`."""
+    spark = spark or f"{schema}.{mart}"
+    duck_columns = columns(con, f"warehouse.{schema}.{mart}")
+    spark_columns = columns(con, spark)
     if duck_columns != spark_columns:
         return [f"columns differ: duckdb {duck_columns} spark {spark_columns}"]
     compared = [name for name, _ in duck_columns if name not in BUILD_STAMPS]
@@ -160,7 +165,7 @@ def differences(con: duckdb.DuckDBPyConnection, mart: str) -> list[str]:
             ),
             key=lambda row: sort_key(row, floats),
         )
-        for engine, relation in (("duckdb", f"warehouse.marts.{mart}"), ("spark", f"marts.{mart}"))
+        for engine, relation in (("duckdb", f"warehouse.{schema}.{mart}"), ("spark", spark))
     }
     if len(sides["duckdb"]) != len(sides["spark"]):
         return [f"{len(sides['duckdb'])} rows on duckdb, {len(sides['spark'])} on spark"]
@@ -185,8 +190,20 @@ def test_both_builds_pass_with_their_data_and_unit_tests(both_built):
 def test_spark_builds_every_mart(both_built):
     expected = set(marts(both_built["manifest"]))
     built = set(spark_mart_folders(both_built["warehouse"]))
-    assert {"fct_conversations", "export_messages", "report_trace_steps"} <= expected
+    assert {"fct_conversations", "fct_tool_responses", "tool_usage_by_category"} <= expected
     assert expected - built == set()
+
+
+def test_the_parse_has_identical_rows_on_spark_and_duckdb(both_built):
+    """The block index and the pairing, which fct_tool_calls and the text views read."""
+    con = both_built["con"]
+    folders = spark_mart_folders(both_built["warehouse"], schema="intermediate")
+    found = {}
+    for table in ("int_blocks_parsed", "int_tool_calls_paired"):
+        parquet = sql_path_literal(folders[table] / "*.parquet")
+        con.execute(f"create or replace temp view spark_{table} as from read_parquet({parquet})")
+        found[table] = differences(con, table, schema="intermediate", spark=f"spark_{table}")
+    assert {table: rows[:5] for table, rows in found.items() if rows} == {}
 
 
 def test_every_mart_has_identical_rows_on_spark_and_duckdb(both_built):
@@ -198,7 +215,7 @@ def test_every_mart_has_identical_rows_on_spark_and_duckdb(both_built):
 def test_the_compared_marts_hold_the_generated_rows(both_built):
     con = both_built["con"]
     assert con.execute("select count(*) from marts.fct_conversations").fetchone()[0] == 80
-    assert con.execute("select count(*) from marts.fct_tool_calls").fetchone()[0] > 0
+    assert con.execute("select count(*) from marts.fct_tool_responses").fetchone()[0] > 0
 
 
 def test_report_from_spark_marts_states_the_duckdb_figures(both_built):

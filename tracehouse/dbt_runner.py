@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+
+import duckdb
 
 from tracehouse.errors import UserError
 from tracehouse.spark import LAKE_ENV, WAREHOUSE_ENV
-from tracehouse.warehouse import DB_ENV, REPO_ROOT, connect
+from tracehouse.warehouse import DB_ENV, DBT_CATALOG, REPO_ROOT, held, tracehouse_command
 
 # profiles.yml: `target: duckdb`, and `path: env_var('TRACEHOUSE_DB', 'warehouse.duckdb')`
 PROFILE_DEFAULT_TARGET = "duckdb"
 PROFILE_DEFAULT_DB = "warehouse.duckdb"
 TARGET_ENV = "DBT_TARGET"  # dbt's environment variable for --target
+COLOR_ENV = "DBT_USE_COLORS"  # dbt's environment variable for --use-colors/--no-use-colors
+COLOR_FLAGS = ("--use-colors", "--no-use-colors")
 # what dbt says when an incremental model's columns changed (`on_schema_change: fail`)
 SCHEMA_CHANGE_MESSAGE = "schemas on this incremental model are out of sync"
 
@@ -50,9 +56,28 @@ def run_dbt(
     lake: Path | None = None,
     spark_warehouse: Path | None = None,
 ) -> bool:
-    """`dbt <dbt_args>` on the project at the repository root; True when dbt succeeded.
-    On a Spark target, `lake` and `spark_warehouse` (when given) go to the profile through
-    $TRACEHOUSE_LAKE and $TRACEHOUSE_SPARK_WAREHOUSE."""
+    """`dbt <dbt_args>` on the project at the repository root; True when dbt succeeded."""
+    return bool(
+        invoke_dbt(db, dbt_args, target, lake=lake, spark_warehouse=spark_warehouse).success
+    )
+
+
+def invoke_dbt(
+    db: Path,
+    dbt_args: Sequence[str],
+    target: str = PROFILE_DEFAULT_TARGET,
+    *,
+    lake: Path | None = None,
+    spark_warehouse: Path | None = None,
+    before=None,
+):
+    """`dbt <dbt_args>` on the project at the repository root; dbt's result.
+
+    On the DuckDB target the warehouse is held (`tracehouse.warehouse.held`) from before dbt
+    starts parsing until its connections are closed, and `before(con)`, when given, runs on
+    that connection first. Without a terminal dbt prints no colour codes. On a Spark target,
+    `lake` and `spark_warehouse` (when given) go to the profile through $TRACEHOUSE_LAKE and
+    $TRACEHOUSE_SPARK_WAREHOUSE."""
     from dbt.cli.main import dbtRunner
 
     db = Path(db).resolve()
@@ -61,32 +86,55 @@ def run_dbt(
         settings[LAKE_ENV] = str(Path(lake).resolve())
     if spark_warehouse is not None:
         settings[WAREHOUSE_ENV] = str(Path(spark_warehouse).resolve())
-    previous = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        result = dbtRunner().invoke(
-            [
-                *dbt_args,
-                "--project-dir",
-                str(REPO_ROOT),
-                "--profiles-dir",
-                str(REPO_ROOT),
-                *target_args(target),
-            ]
-        )
-    finally:
-        close_dbt_connections()
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with nullcontext() if is_spark(target) else held(db) as con:
+        if before is not None and con is not None:
+            before(con)
+        with environment(settings):
+            try:
+                result = dbtRunner().invoke(
+                    [
+                        *dbt_args,
+                        *color_args(dbt_args),
+                        "--project-dir",
+                        str(REPO_ROOT),
+                        "--profiles-dir",
+                        str(REPO_ROOT),
+                        *target_args(target),
+                    ]
+                )
+            finally:
+                close_dbt_connections()
     if result.exception is not None:
         raise UserError(f"dbt {dbt_args[0]} failed: {result.exception}")
     changed = schema_changed_models(result.result)
     if changed:
         raise UserError(schema_change_advice(db, changed, command=dbt_args[0]))
-    return bool(result.success)
+    return result
+
+
+@contextmanager
+def environment(settings: dict[str, str]) -> Iterator[None]:
+    """Environment variables set for the block (dbt renders the profile from them)."""
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def color_args(dbt_args: Sequence[str]) -> list[str]:
+    """`--no-use-colors` when stdout (where dbt logs) is not a terminal, unless the user chose
+    (a flag after `--`, or $DBT_USE_COLORS)."""
+    if sys.stdout.isatty() or COLOR_ENV in os.environ:
+        return []
+    if any(arg in COLOR_FLAGS for arg in dbt_args):
+        return []
+    return ["--no-use-colors"]
 
 
 def schema_changed_models(run_result: object) -> list[str]:
@@ -103,27 +151,28 @@ def schema_changed_models(run_result: object) -> list[str]:
 
 def schema_change_advice(db: Path, models: Sequence[str], command: str) -> str:
     """What to run: rebuild those models from scratch, with everything that reads them."""
-    selectors = " ".join(f"{name}+" for name in models)
+    selectors = [f"{name}+" for name in models]
     them = "it" if len(models) == 1 else "them"
     return (
         f"dbt {command} failed: the columns of {', '.join(models)} changed since this warehouse "
         f"was built (by an older tracehouse). Rebuild {them} and the models that read {them} "
-        f"from the raw layer: tracehouse build --db {db} -- --full-refresh --select {selectors}"
+        "from the raw layer: "
+        + tracehouse_command(["build"], db, ["--", "--full-refresh", "--select", *selectors])
     )
 
 
-def check_raw_layer(db: Path) -> None:
-    """Fail early, with the fix, when there is nothing to build from (or the file is locked)."""
-    con = connect(db, read_only=True)
-    try:
-        found = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name in ('conversations', 'messages')"
-        ).fetchone()[0]
-    finally:
-        con.close()
+def check_raw_layer(db: Path, con: duckdb.DuckDBPyConnection) -> None:
+    """Fail early, with the fix, when there is nothing to build from (`con`: the held
+    warehouse)."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_catalog = ? "
+        "and table_schema = 'raw' and table_name in ('conversations', 'messages')",
+        [DBT_CATALOG],
+    ).fetchone()[0]
     if found < 2:
-        raise UserError(f"{db} has no raw layer: run `tracehouse ingest SOURCE --db {db}` first")
+        raise UserError(
+            f"{db} has no raw layer: run `{tracehouse_command(['ingest', 'SOURCE'], db)}` first"
+        )
 
 
 def close_dbt_connections() -> None:

@@ -27,8 +27,12 @@ def say(message: str, quiet: bool = False) -> None:
 
 
 def quiet_libraries(quiet: bool) -> None:
-    """`datasets` draws its own bars; keep them to interactive, non-quiet runs."""
+    """`datasets` draws its own bars; keep them to interactive, non-quiet runs. It also logs
+    the errors it then raises (a broken JSON line, say), which ingest reports as one line: its
+    log shows only what it cannot raise."""
     import datasets
+
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
 
     if quiet or not sys.stderr.isatty():
         datasets.disable_progress_bars()

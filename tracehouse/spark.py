@@ -53,9 +53,10 @@ def lake_dir(lake: Path | None) -> Path:
     return lake
 
 
-def spark_mart_folders(warehouse: Path) -> dict[str, Path]:
-    """{table: folder} for every mart table the Spark build wrote (folders holding Parquet)."""
-    schema_dir = Path(warehouse) / f"{MARTS_SCHEMA}.db"
+def spark_mart_folders(warehouse: Path, schema: str = MARTS_SCHEMA) -> dict[str, Path]:
+    """{table: folder} for every table of `schema` (the marts by default) the Spark build
+    wrote (folders holding Parquet)."""
+    schema_dir = Path(warehouse) / f"{schema}.db"
     if not schema_dir.is_dir():
         return {}
     return {

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -14,16 +17,40 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DB_ENV = "TRACEHOUSE_DB"
 MEMORY_ENV = "TRACEHOUSE_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2GB"  # DuckDB buffer pool; Python and dbt add ~0.3-1 GB
+# profiles.yml: dbt-duckdb opens this in-memory instance (`path`) and attaches the warehouse
+# file to it under this name (`attach: alias`, `database`). The name is fixed, so no path
+# reaches SQL as a catalog name; named in-memory instances are shared within a process, so
+# a connection opened here first holds the file for dbt's whole run (see `held`).
+DBT_INSTANCE = ":memory:tracehouse"
+DBT_CATALOG = "warehouse"
 
 
 class WarehouseError(UserError):
     """A problem with the warehouse file that the user can fix; the message says how."""
 
 
+def sql_literal(value: str) -> str:
+    """A string as a SQL string literal, for the statements that take no bound parameter
+    (ATTACH, COPY's target, a view's read_parquet, SET): the one quoting helper."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def sql_path_literal(path: Path) -> str:
-    """A path, resolved, as a SQL string literal, for statements that take no parameter for
-    it (COPY's target, a view's read_parquet)."""
-    return "'" + str(Path(path).resolve()).replace("'", "''") + "'"
+    """A path, resolved, as a SQL string literal."""
+    return sql_literal(str(Path(path).resolve()))
+
+
+def is_default_db(db: Path) -> bool:
+    return Path(db).resolve() == default_db_path().resolve()
+
+
+def tracehouse_command(
+    words: Sequence[str], db: Path | None = None, tail: Sequence[str] = ()
+) -> str:
+    """`tracehouse WORDS [--db DB] TAIL` to print, shell-quoted so that it can be pasted;
+    `--db` only when `db` is not the default warehouse."""
+    db_args = ["--db", str(db)] if db is not None and not is_default_db(db) else []
+    return shlex.join(["tracehouse", *words, *db_args, *tail])
 
 
 def default_db_path() -> Path:
@@ -43,12 +70,45 @@ def connect(db: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(db), read_only=read_only, config=config)
     except duckdb.IOException as exc:
-        message = str(exc)
-        if "lock" in message.lower():
-            holder = re.search(r"PID (\d+)", message)
-            who = f" (held by PID {holder.group(1)})" if holder else ""
+        raise _open_error(db, exc) from exc
+
+
+@contextmanager
+def held(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse, attached read-write as `warehouse` to dbt-duckdb's in-process instance,
+    from the start of the block to its end: dbt's own connections (profiles.yml) join this
+    instance instead of opening the file, so no other process can open it between dbt's
+    queries, nor while dbt parses. The connection's default catalog is the warehouse."""
+    db = Path(db).resolve()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(DBT_INSTANCE)
+    try:
+        attached = con.execute(
+            "select path from duckdb_databases() where database_name = ?", [DBT_CATALOG]
+        ).fetchone()
+        if attached is None:
+            try:
+                con.execute(f"attach {sql_path_literal(db)} as {DBT_CATALOG}")
+            except duckdb.IOException as exc:
+                raise _open_error(db, exc) from exc
+        elif Path(attached[0]).resolve() != db:
             raise WarehouseError(
-                f"{db} is locked by another process{who}. DuckDB allows one writer at a time: "
-                "close the other tracehouse command or DuckDB shell and try again."
-            ) from exc
-        raise WarehouseError(f"{db}: {message.splitlines()[0]}") from exc
+                f"{db}: this process already holds another warehouse ({attached[0]})"
+            )
+        con.execute(f"use {DBT_CATALOG}")
+        yield con
+    finally:
+        con.close()
+
+
+def _open_error(db: Path, exc: duckdb.IOException) -> WarehouseError:
+    """A held lock becomes the one-writer message, naming the holder's PID."""
+    message = str(exc)
+    if "lock" in message.lower():
+        holder = re.search(r"PID (\d+)", message)
+        who = f" (held by PID {holder.group(1)})" if holder else ""
+        return WarehouseError(
+            f"{db} is locked by another process{who}. DuckDB allows one writer at a time: "
+            "close the other tracehouse command or DuckDB shell and try again."
+        )
+    return WarehouseError(f"{db}: {message.splitlines()[0]}")

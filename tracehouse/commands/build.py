@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
+from functools import partial
 from pathlib import Path
 
-from tracehouse.commands.common import add_db_argument, db_path
-from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, check_raw_layer, is_spark, run_dbt
+from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
+from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, check_raw_layer, invoke_dbt, is_spark
 from tracehouse.errors import UserError
+from tracehouse.progress import say
 from tracehouse.spark import LAKE_ENV, WAREHOUSE_ENV, lake_dir, spark_warehouse_dir
+from tracehouse.warehouse import tracehouse_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--target",
         default=PROFILE_DEFAULT_TARGET,
+        metavar="TARGET",
         help="dbt target in profiles.yml: duckdb (default) or spark (needs the spark extra and "
         "Java 17; reads the lake of `tracehouse ingest --lake`)",
     )
@@ -33,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_db_argument(parser)
     add_spark_arguments(parser, lake=True)
+    add_quiet_argument(parser, "dbt prints only errors (`dbt --quiet`); no summary line")
     parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)
 
@@ -59,14 +65,16 @@ def add_spark_arguments(parser: argparse.ArgumentParser, *, lake: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     db = db_path(args)
     extra = [arg for arg in args.dbt_args if arg != "--"]
-    build(
+    summary = build(
         db,
         extra,
         target=args.target,
         unit_tests=args.unit_tests,
         lake=args.lake,
         spark_warehouse=args.spark_warehouse,
+        quiet=args.quiet,
     )
+    say(summary, args.quiet)
     return 0
 
 
@@ -77,9 +85,10 @@ def build(
     unit_tests: bool = False,
     lake: Path | None = None,
     spark_warehouse: Path | None = None,
-) -> None:
+    quiet: bool = False,
+) -> str:
     """`dbt build` of every model and data test; unit tests only when asked (or when the dbt
-    arguments choose resource types themselves)."""
+    arguments choose resource types themselves). Returns a one-line summary."""
     extra = list(extra)
     spark = {}
     if is_spark(target):
@@ -87,10 +96,43 @@ def build(
             "lake": lake_dir(lake),
             "spark_warehouse": spark_warehouse or spark_warehouse_dir(),
         }
-    else:
-        check_raw_layer(db)
+    elif not Path(db).exists():
+        raise UserError(
+            f"{db}: no warehouse here yet; run `{tracehouse_command(['ingest', 'SOURCE'], db)}` "
+            "first"
+        )
     chooses_types = any(arg in ("--resource-type", "--exclude-resource-type") for arg in extra)
     if not unit_tests and not chooses_types:
         extra += ["--exclude-resource-type", "unit_test"]
-    if not run_dbt(db, ["build", *extra], target=target, **spark):
-        raise UserError("dbt build failed; see the dbt output above")
+    if quiet and "--quiet" not in extra and "-q" not in extra:
+        extra.append("--quiet")
+    result = invoke_dbt(
+        db,
+        ["build", *extra],
+        target=target,
+        before=partial(check_raw_layer, db),
+        **spark,
+    )
+    counts = node_counts(result.result)
+    if not result.success:
+        failed = counts["error"] + counts["fail"]
+        raise UserError(
+            f"dbt build failed ({failed} failed node{'s' if failed != 1 else ''}); "
+            "see the dbt output above"
+        )
+    where = spark.get("spark_warehouse", db)
+    return (
+        f"built {where}: {counts['model']} models, {counts['test']} tests passed"
+        f" ({counts['warn']} with warnings), {counts['skipped']} skipped"
+    )
+
+
+def node_counts(run_result) -> Counter:
+    """Models and tests that ran, and how many warned, failed or were skipped."""
+    counts: Counter = Counter()
+    for node_result in getattr(run_result, "results", None) or []:
+        status = str(getattr(node_result.status, "value", node_result.status))
+        kind = getattr(node_result.node, "resource_type", "")
+        counts[str(getattr(kind, "value", kind))] += status in ("success", "pass", "warn")
+        counts[status] += 1
+    return counts

@@ -18,9 +18,18 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+def add_quiet_argument(
+    parser: argparse.ArgumentParser, help: str = "no progress bars, status or summary lines"
+) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help=help)
+
+
+def add_allow_stale_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress bars or status lines"
+        "--allow-stale",
+        action="store_true",
+        help="use the marts even when they do not reflect the raw layer (loads ingested since "
+        "the last build, or a failed last build); refused by default",
     )
 
 

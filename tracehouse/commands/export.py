@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
+from tracehouse.commands.common import (
+    add_allow_stale_argument,
+    add_db_argument,
+    add_quiet_argument,
+    db_path,
+)
+from tracehouse.freshness import check_fresh
 
 FORMATS = ("messages", "sharegpt", "prompt-response")
 TOOLS_PLACES = ("none", "column")
@@ -133,6 +139,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "calls in <|tool_call_start|>/<|tool_call_end|> (default: tags only)",
     )
     add_db_argument(parser)
+    add_allow_stale_argument(parser)
     add_quiet_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -159,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
         weights=args.weights,
         special_tokens=args.special_tokens,
     )
+    check_fresh(db_path(args), allow_stale=args.allow_stale)
     result = export(db_path(args), options, quiet=args.quiet)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -19,9 +19,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ground_truth.json into OUT_DIR, so that `datasets.load_dataset(OUT_DIR, config)` "
         "reads it exactly as it reads the hub.",
     )
-    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     parser.add_argument(
-        "--conversations", type=int, required=True, metavar="N", help="conversations per config"
+        "out_dir", type=Path, metavar="OUT_DIR", help="folder to write (created if missing)"
+    )
+    parser.add_argument(
+        "--conversations",
+        type=int,
+        required=True,
+        metavar="N",
+        help="conversations per config (required)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(

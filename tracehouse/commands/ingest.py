@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from pathlib import Path
 
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
@@ -14,6 +15,7 @@ from tracehouse.warehouse import MEMORY_ENV, connect
 # 2 GB the buffer pool filled with them and a 10x-kimi ingest peaked at 3.4 GB RSS; with
 # 512 MB, 2.3 GB at the same speed. $TRACEHOUSE_MEMORY_LIMIT, when set, still wins.
 INGEST_MEMORY_LIMIT = "512MB"
+DEFAULT_BATCH_ROWS = 500  # tracehouse.ingest.pipeline.DEFAULT_BATCH_ROWS, without importing it
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="name stored in the source column (default: the hub id or the absolute path)",
     )
     parser.add_argument(
-        "--batch-rows", type=int, default=500, metavar="N", help="rows per Arrow batch"
+        "--batch-rows",
+        type=int,
+        default=DEFAULT_BATCH_ROWS,
+        metavar="N",
+        help="rows read, exploded and inserted at a time; memory grows with it "
+        f"(default: {DEFAULT_BATCH_ROWS})",
     )
     parser.add_argument(
         "--lake",
@@ -53,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         metavar="DIR",
         help="also write each landed slice's raw tables as Parquet under DIR, Hive-partitioned "
-        "(DIR/<table>/source=.../config=.../split=.../part-0.parquet), for Spark or DuckDB",
+        "(DIR/<table>/source=.../config=.../split=.../part-0.parquet), for Spark or DuckDB "
+        "(default: none)",
     )
     add_db_argument(parser)
     add_quiet_argument(parser)
@@ -71,6 +79,12 @@ def run(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         lake=args.lake,
     )
+    print_ingested(results, args.quiet)
+    return 0
+
+
+def print_ingested(results: list, quiet: bool) -> None:
+    """One summary line per landed slice, on stderr, terminal or not."""
     for result in results:
         stats = result.stats
         say(
@@ -78,20 +92,35 @@ def run(args: argparse.Namespace) -> int:
             f"{stats.conversations} conversations, {stats.messages} messages, "
             f"{stats.message_bytes / 1e6:.1f} MB, "
             f"{stats.issues} recorded issues (see raw.ingest_issues)",
-            args.quiet,
+            quiet,
         )
-    return 0
 
 
 def ingest_source(
-    source, *, configs, split, db, source_name=None, batch_rows=500, quiet=False, lake=None
+    source,
+    *,
+    configs,
+    split,
+    db,
+    source_name=None,
+    batch_rows=DEFAULT_BATCH_ROWS,
+    quiet=False,
+    lake=None,
 ):
     """Check everything first (paths, configs, columns, lake names), then land each slice in
     its own transaction (and in the lake, when given)."""
-    from tracehouse.ingest.pipeline import ingest_slices, prepare_slices
+    from tracehouse.ingest.pipeline import prepare_slices
 
     quiet_libraries(quiet)
-    prepared = prepare_slices(source, configs, split, source_name, batch_rows, lake)
+    with tempfile.TemporaryDirectory(prefix="tracehouse-datasets-") as cache_dir:
+        prepared = prepare_slices(source, configs, split, source_name, batch_rows, lake, cache_dir)
+        return _land(prepared, db, batch_rows, quiet, lake)
+
+
+def _land(prepared: list, db: Path, batch_rows: int, quiet: bool, lake: Path | None) -> list:
+    """Land the prepared slices, one transaction each, with a progress bar per slice."""
+    from tracehouse.ingest.pipeline import ingest_slices
+
     bars: list[SliceProgress] = []
 
     def on_slice(loaded) -> SliceProgress:

@@ -7,8 +7,14 @@ import tempfile
 from pathlib import Path
 
 from tracehouse.commands.build import add_spark_arguments
-from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
+from tracehouse.commands.common import (
+    add_allow_stale_argument,
+    add_db_argument,
+    add_quiet_argument,
+    db_path,
+)
 from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, is_spark
+from tracehouse.freshness import check_fresh
 from tracehouse.progress import say
 from tracehouse.spark import spark_marts_view, spark_warehouse_dir
 from tracehouse.warehouse import REPO_ROOT
@@ -39,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "tables of `tracehouse build --target spark`, read through DuckDB views)",
     )
     add_db_argument(parser)
+    add_allow_stale_argument(parser)
     add_spark_arguments(parser, lake=False)
     add_quiet_argument(parser)
     parser.set_defaults(handler=run)
@@ -49,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         warehouse = args.spark_warehouse or spark_warehouse_dir()
         out = make_spark_report(warehouse, args.out, docs=args.docs)
     else:
+        check_fresh(db_path(args), allow_stale=args.allow_stale)
         out = make_report(db_path(args), args.out, docs=args.docs)
     say(f"report: {out}", args.quiet)
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tracehouse.commands.build import build
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
-from tracehouse.commands.ingest import ingest_source
+from tracehouse.commands.ingest import ingest_source, print_ingested
 from tracehouse.commands.report import DEFAULT_OUT, make_report
 from tracehouse.progress import say
 from tracehouse.warehouse import REPO_ROOT
@@ -24,10 +24,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="With no SOURCE, generates a small deterministic sample into a cache folder "
         "and runs the whole job on it.",
     )
-    parser.add_argument("source", nargs="?", metavar="SOURCE")
-    parser.add_argument("--config", action="append", default=[], metavar="NAME")
-    parser.add_argument("--split", default="train")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="PATH")
+    parser.add_argument(
+        "source",
+        nargs="?",
+        metavar="SOURCE",
+        help="what to ingest, as for `tracehouse ingest` (default: the embedded sample, "
+        f"{EMBEDDED_CONVERSATIONS} generated conversations per config)",
+    )
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="config to ingest (repeatable; default: every config the source declares)",
+    )
+    parser.add_argument("--split", default="train", help="split to ingest (default: train)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="PATH",
+        help=f"the HTML report (default: {DEFAULT_OUT})",
+    )
     parser.add_argument(
         "--cache-dir",
         type=Path,
@@ -45,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     source, source_name = args.source, None
     if source is None:
         source, source_name = str(embedded_sample(args.cache_dir, args.quiet)), EMBEDDED_SOURCE_NAME
-    ingest_source(
+    results = ingest_source(
         source,
         configs=args.config,
         split=args.split,
@@ -53,9 +71,10 @@ def run(args: argparse.Namespace) -> int:
         source_name=source_name,
         quiet=args.quiet,
     )
-    build(db, ["--quiet"] if args.quiet else [])
+    print_ingested(results, args.quiet)
+    say(build(db, quiet=args.quiet), args.quiet)
     report = make_report(db, args.out)
-    say(f"warehouse: {db}\nreport:    {report}", args.quiet)
+    say(f"warehouse: {db}  report: {report}", args.quiet)
     return 0
 
 

@@ -6,11 +6,19 @@ import argparse
 import os
 import shutil
 import sys
+from decimal import Decimal
 from pathlib import Path
 
-from tracehouse.commands.common import add_db_argument, db_path
+from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
 from tracehouse.errors import UserError
+from tracehouse.progress import say
 from tracehouse.warehouse import connect
+
+DEFAULT_MAX_ROWS = 40
+# Without a terminal (a file, a pipe) the table shows every column; a value is cut at this
+# many characters (--format csv or json gives whole values).
+PIPED_COLUMN_CHARS = 200
+PIPED_WIDTH = 1_000_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,16 +26,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sql",
         help="run a query read-only and print the result; no query opens the duckdb shell",
         description="Prints the result of QUERY as a table (or CSV / JSON lines). With no "
-        "QUERY, opens the `duckdb` shell read-only on the warehouse.",
-    )
-    parser.add_argument("query", nargs="?", metavar="QUERY")
-    parser.add_argument(
-        "--format", choices=("table", "csv", "json"), default="table", help="output format"
+        "QUERY, opens the `duckdb` shell read-only on the warehouse. The marts answer by "
+        "their bare names too (`select * from fct_tool_calls`): `tracehouse build` makes a "
+        "view in `main` for each.",
     )
     parser.add_argument(
-        "--max-rows", type=int, default=40, metavar="N", help="rows shown in table format"
+        "query",
+        nargs="?",
+        metavar="QUERY",
+        help="the SQL to run (default: none, which opens the duckdb shell)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format: a table (every column when not on a terminal), CSV, or JSON lines "
+        "(default: table)",
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=DEFAULT_MAX_ROWS,
+        metavar="N",
+        help=f"rows shown in table format (default: {DEFAULT_MAX_ROWS}); csv and json print all",
     )
     add_db_argument(parser)
+    add_quiet_argument(parser, "no summary line (the row count, on stderr)")
     parser.set_defaults(handler=run)
 
 
@@ -39,17 +63,31 @@ def run(args: argparse.Namespace) -> int:
     try:
         try:
             relation = con.sql(args.query)
-        except Exception as exc:  # duckdb's errors name the problem; one line is enough
-            raise UserError(str(exc).splitlines()[0]) from exc
+        except Exception as exc:  # duckdb's whole message: hints and candidates included
+            raise UserError(str(exc).strip()) from exc
         if relation is None:
             return 0
         if args.format == "table":
-            relation.show(max_rows=args.max_rows, max_width=shutil.get_terminal_size().columns)
+            show(relation, args.max_rows)
+            rows = None
         else:
-            write_rows(relation.fetch_arrow_table(), args.format)
+            table = relation.fetch_arrow_table()
+            write_rows(table, args.format)
+            rows = table.num_rows
     finally:
         con.close()
+    if rows is not None:
+        say(f"{rows} row{'s' if rows != 1 else ''}", args.quiet)
     return 0
+
+
+def show(relation, max_rows: int) -> None:
+    """DuckDB's box table: cut to the terminal's width on a terminal, else every column."""
+    if sys.stdout.isatty():
+        relation.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)
+    else:
+        relation.show(max_rows=max_rows, max_width=PIPED_WIDTH, max_col_width=PIPED_COLUMN_CHARS)
+    sys.stdout.flush()
 
 
 def write_rows(table, fmt: str) -> None:
@@ -61,8 +99,16 @@ def write_rows(table, fmt: str) -> None:
         import json
 
         for row in table.to_pylist():
-            sys.stdout.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(row, default=json_value, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def json_value(value: object) -> object:
+    """What json cannot write itself: decimals (DuckDB's sums of integers are HUGEINT, which
+    arrives as a decimal) as numbers, anything else (dates, times, UUIDs) as text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
 
 
 def open_shell(db: Path) -> int:
