@@ -46,7 +46,7 @@ def big(tmp_path_factory) -> tuple[Path, list[dict]]:
     )
     db = root / "warehouse.duckdb"
     tracehouse("ingest", str(data), "--db", str(db), "-q")
-    tracehouse("build", "--db", str(db), "--", "--select", "+fct_conversations", "--quiet")
+    tracehouse("build", "--db", str(db), "-q")
     return db, conversation
 
 
