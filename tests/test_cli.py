@@ -189,3 +189,24 @@ def test_generate_refuses_an_unknown_config(tmp_path):
     )
     assert result.returncode == 1
     assert "gpt-9" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_build_out_of_memory_names_the_model_and_the_setting(built_warehouse, tmp_path):
+    """DuckDB out of its memory_limit: the error names the model that hit it and
+    $TRACEHOUSE_MEMORY_LIMIT with a command to run, in one line and no traceback."""
+    db = tmp_path / "warehouse.duckdb"
+    db.write_bytes(built_warehouse["db"].read_bytes())
+    env = {**os.environ, "TRACEHOUSE_MEMORY_LIMIT": "40MB"}
+    result = tracehouse(
+        "build", "--db", str(db), "-q", "--", "--full-refresh",
+        "--select", "int_blocks_parsed", "--target-path", str(tmp_path / "target"),
+        env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "tracehouse build: error: dbt build ran out of memory in int_blocks_parsed"
+    )
+    assert "memory_limit is 40MB ($TRACEHOUSE_MEMORY_LIMIT" in last
+    assert f"TRACEHOUSE_MEMORY_LIMIT=4GB tracehouse build --db {db}" in last
+    assert "Traceback" not in result.stderr

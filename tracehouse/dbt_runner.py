@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -12,7 +13,15 @@ import duckdb
 
 from tracehouse.errors import UserError
 from tracehouse.spark import LAKE_ENV, WAREHOUSE_ENV
-from tracehouse.warehouse import DB_ENV, DBT_CATALOG, REPO_ROOT, held, tracehouse_command
+from tracehouse.warehouse import (
+    DB_ENV,
+    DBT_CATALOG,
+    DEFAULT_MEMORY_LIMIT,
+    MEMORY_ENV,
+    REPO_ROOT,
+    held,
+    tracehouse_command,
+)
 
 # profiles.yml: `target: duckdb`, and `path: env_var('TRACEHOUSE_DB', 'warehouse.duckdb')`
 PROFILE_DEFAULT_TARGET = "duckdb"
@@ -22,6 +31,8 @@ COLOR_ENV = "DBT_USE_COLORS"  # dbt's environment variable for --use-colors/--no
 COLOR_FLAGS = ("--use-colors", "--no-use-colors")
 # what dbt says when an incremental model's columns changed (`on_schema_change: fail`)
 SCHEMA_CHANGE_MESSAGE = "schemas on this incremental model are out of sync"
+# what DuckDB says when a query needs more memory than its memory_limit allows
+OUT_OF_MEMORY_MESSAGE = "Out of Memory Error"
 
 
 def is_spark(target: str) -> bool:
@@ -109,6 +120,9 @@ def invoke_dbt(
     changed = schema_changed_models(result.result)
     if changed:
         raise UserError(schema_change_advice(db, changed, command=dbt_args[0]))
+    exhausted = nodes_failing_with(result.result, OUT_OF_MEMORY_MESSAGE)
+    if exhausted and not is_spark(target):
+        raise UserError(memory_advice(db, exhausted, command=dbt_args[0]))
     return result
 
 
@@ -141,12 +155,28 @@ def schema_changed_models(run_result: object) -> list[str]:
     """The incremental models dbt refused to build because their columns changed: a
     warehouse built by an older tracehouse (every incremental model fails on a schema change
     rather than append rows of another shape)."""
+    return nodes_failing_with(run_result, SCHEMA_CHANGE_MESSAGE)
+
+
+def nodes_failing_with(run_result: object, message: str) -> list[str]:
+    """The names of the nodes whose result message holds `message`."""
     names = {
         node_result.node.name
         for node_result in getattr(run_result, "results", None) or []
-        if SCHEMA_CHANGE_MESSAGE in str(getattr(node_result, "message", "") or "")
+        if message in str(getattr(node_result, "message", "") or "")
     }
     return sorted(names)
+
+
+def memory_advice(db: Path, nodes: Sequence[str], command: str) -> str:
+    """What to do when DuckDB ran out of its memory_limit: name the nodes and the setting."""
+    limit = os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT)
+    larger = f"{max(4, 2 * _gigabytes(limit)):g}GB"
+    return (
+        f"dbt {command} ran out of memory in {', '.join(nodes)}: DuckDB's memory_limit is {limit} "
+        f"(${MEMORY_ENV}, default {DEFAULT_MEMORY_LIMIT}). Give it more, e.g. "
+        f"{MEMORY_ENV}={larger} " + tracehouse_command([command], db)
+    )
 
 
 def schema_change_advice(db: Path, models: Sequence[str], command: str) -> str:
@@ -159,6 +189,15 @@ def schema_change_advice(db: Path, models: Sequence[str], command: str) -> str:
         "from the raw layer: "
         + tracehouse_command(["build"], db, ["--", "--full-refresh", "--select", *selectors])
     )
+
+
+def _gigabytes(limit: str) -> float:
+    """A DuckDB memory_limit such as `2GB`, `512MB` or `1.5GiB` in GB (0 when unreadable)."""
+    found = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT])I?B\s*", limit.upper())
+    if not found:
+        return 0
+    scale = {"K": 1e-6, "M": 1e-3, "G": 1, "T": 1e3}[found.group(2)]
+    return round(float(found.group(1)) * scale, 1)
 
 
 def check_raw_layer(db: Path, con: duckdb.DuckDBPyConnection) -> None:
