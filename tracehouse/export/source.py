@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tracehouse.errors import UserError
 from tracehouse.export.options import ExportOptions
+from tracehouse.warehouse import tracehouse_command
 
 NEEDED = (
     ("marts", "fct_conversations"),
@@ -82,7 +83,7 @@ def check_relations(con, db: Path) -> None:
     if missing:
         raise UserError(
             f"{db} has no built models to export from ({', '.join(missing)}): "
-            f"run `tracehouse build --db {db}` first"
+            f"run `{tracehouse_command(['build'], db)}` first"
         )
 
 
