@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from tracehouse.errors import UserError
-from tracehouse.warehouse import connect
+from tracehouse.warehouse import connect, tracehouse_command
 
 SCHEMA = "marts"
 # mart and column names come from sections.py, never from the data; checked all the same
@@ -35,7 +35,7 @@ def open_marts(db: Path, required: list[str]) -> duckdb.DuckDBPyConnection:
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         raise UserError(
             f"{db} lacks the report's marts ({shown}{more} missing): "
-            f"run `tracehouse build --db {db}` (dbt build) first"
+            f"run `{tracehouse_command(['build'], db)}` (dbt build) first"
         )
     return con
 

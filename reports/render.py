@@ -200,7 +200,7 @@ def generate_docs(db: Path, out_dir: Path) -> str | None:
     from tracehouse.warehouse import REPO_ROOT
 
     target = out_dir / DOCS_DIR_NAME
-    dbt_target = REPO_ROOT / "target"
+    dbt_target = Path(os.environ.get("DBT_TARGET_PATH") or REPO_ROOT / "target")
     try:
         ok = run_dbt(
             db, ["docs", "generate", "--static", "--quiet", "--target-path", str(dbt_target)]

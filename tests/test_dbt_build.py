@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from tests.conftest import tracehouse
+from tracehouse.warehouse import sql_path_literal
 
 CONFIGS = ("kimi", "glm-5.1")
 OUTCOMES = ("answered", "answered_after_unresolved_error", "iteration_limit", "cut_off", "empty")
@@ -334,7 +335,7 @@ def test_the_rebuild_reconciliation_fails_on_blocks_that_do_not_rebuild_their_me
     one block one character longer (the blocks no longer tile the text), and one whose kind
     was renamed to another of the same length (the tiling holds, but the tags it claims are
     not in the text)."""
-    db = tmp_path / built_warehouse["db"].name  # same file name: the views name its catalog
+    db = tmp_path / built_warehouse["db"].name
     shutil.copyfile(built_warehouse["db"], db)
     with duckdb.connect(str(db)) as con:
         # the first think block and the last tool call: two different messages
@@ -380,7 +381,7 @@ def test_a_warehouse_built_by_an_older_version_is_rebuilt_to_the_same_rows(
     mart of that version is no longer in the project. The build stops with the parse named and
     the command that rebuilds it; that command gives back exactly the rows of a build from
     scratch, and the old mart is gone."""
-    db = tmp_path / built_warehouse["db"].name  # same file name: the views name its catalog
+    db = tmp_path / built_warehouse["db"].name
     shutil.copyfile(built_warehouse["db"], db)
     with duckdb.connect(str(db)) as con:
         con.execute(
@@ -398,7 +399,7 @@ def test_a_warehouse_built_by_an_older_version_is_rebuilt_to_the_same_rows(
     tracehouse(*advised, *target)
     tracehouse("build", "--db", str(db), "--", *target)
     with duckdb.connect(str(db), read_only=True) as con:
-        con.execute(f"attach '{built_warehouse['db']}' as fresh (read_only)")
+        con.execute(f"attach {sql_path_literal(built_warehouse['db'])} as fresh (read_only)")
         for table in ("intermediate.int_blocks_parsed", "marts.fct_tool_responses"):
             for left, right in ((table, f"fresh.{table}"), (f"fresh.{table}", table)):
                 extra = con.execute(

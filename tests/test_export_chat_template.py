@@ -6,7 +6,6 @@ else. Needs the `train` extra (transformers, tokenizers); no torch."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -14,37 +13,8 @@ import pytest
 transformers = pytest.importorskip("transformers")
 tokenizers = pytest.importorskip("tokenizers")
 
+from tests.hermes_chat import assistant_spans, train_tokenizer  # noqa: E402
 from tracehouse.export import ExportOptions, export  # noqa: E402
-
-HERMES_CHATML = (
-    "{%- for message in messages %}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' }}"
-    "{%- if message['role'] == 'assistant' %}"
-    "{%- generation %}"
-    "{%- if message['reasoning_content'] is defined and message['reasoning_content'] is not none %}"
-    "{%- if message['reasoning_content'] == '' %}{{- '<think>\\n</think>\\n' }}"
-    "{%- else %}{{- '<think>\\n' + message['reasoning_content'] + '\\n</think>\\n' }}{%- endif %}"
-    "{%- endif %}"
-    "{{- message['content'] or '' }}"
-    "{%- if message['tool_calls'] is defined and message['tool_calls'] %}"
-    "{%- for call in message['tool_calls'] %}"
-    "{%- if not loop.first %}{{- '\\n' }}{%- endif %}"
-    "{{- '<tool_call>\\n' + {'name': call['function']['name'], "
-    "'arguments': call['function']['arguments']} | tojson + '\\n</tool_call>' }}"
-    "{%- endfor %}"
-    "{%- endif %}"
-    "{{- '<|im_end|>' }}"
-    "{%- endgeneration %}"
-    "{{- '\\n' }}"
-    "{%- elif message['role'] == 'tool' and message['name'] is defined and message['name'] %}"
-    "{{- '<tool_response>\\n' + {'name': message['name'], 'content': message['content']} | tojson"
-    " + '\\n</tool_response><|im_end|>\\n' }}"
-    "{%- else %}"
-    "{{- message['content'] + '<|im_end|>\\n' }}"
-    "{%- endif %}"
-    "{%- endfor %}"
-)
-SPECIAL = ["<|im_start|>", "<|im_end|>", "<|pad|>"]
 
 
 @pytest.fixture(scope="module")
@@ -61,57 +31,10 @@ def exported(built_warehouse, tmp_path_factory) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def tokenizer(exported):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-
-    bpe = Tokenizer(models.BPE())
-    # "\n" always stands alone, so a turn boundary never falls inside a token
-    bpe.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split("\n", behavior="isolated"),
-            pre_tokenizers.ByteLevel(add_prefix_space=False),
-        ]
-    )
-    bpe.decoder = decoders.ByteLevel()
-    bpe.post_processor = processors.ByteLevel(trim_offsets=False)
-    trainer = trainers.BpeTrainer(
-        vocab_size=2000,
-        special_tokens=SPECIAL,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    texts = [json.dumps(messages) for messages in exported[:40]]
-    bpe.train_from_iterator(texts, trainer=trainer)
-    fast = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=bpe,
-        bos_token=None,
-        eos_token="<|im_end|>",
-        pad_token="<|pad|>",
-        additional_special_tokens=["<|im_start|>"],
-    )
-    fast.chat_template = HERMES_CHATML
-    return fast
-
-
-def expected_assistant_text(message: dict) -> str:
-    """What the template must render for an assistant turn, computed without the template."""
-    text = ""
-    reasoning = message.get("reasoning_content")
-    if reasoning is not None:
-        text += "<think>\n</think>\n" if reasoning == "" else f"<think>\n{reasoning}\n</think>\n"
-    text += message.get("content") or ""
-    calls = [
-        "<tool_call>\n"
-        + json.dumps(
-            {"name": call["function"]["name"], "arguments": call["function"]["arguments"]},
-            ensure_ascii=False,
-        )
-        + "\n</tool_call>"
-        for call in message.get("tool_calls") or []
-    ]
-    return text + "\n".join(calls) + "<|im_end|>"
+    return train_tokenizer(exported[:40])
 
 
 def test_assistant_mask_covers_exactly_the_assistant_turns(exported, tokenizer):
-    header = "<|im_start|>assistant\n"
     checked_turns = 0
     for messages in exported[:60]:
         rendered = tokenizer.apply_chat_template(messages, tokenize=False)
@@ -122,15 +45,7 @@ def test_assistant_mask_covers_exactly_the_assistant_turns(exported, tokenizer):
         assert offsets["input_ids"] == list(encoded["input_ids"])
 
         # the assistant spans, found in the rendered text independently of the mask
-        spans, position = [], 0
-        for message in messages:
-            if message["role"] != "assistant":
-                continue
-            start = rendered.index(header, position) + len(header)
-            expected = expected_assistant_text(message)
-            assert rendered[start : start + len(expected)] == expected
-            spans.append((start, start + len(expected)))
-            position = start + len(expected)
+        spans = assistant_spans(rendered, messages)
 
         mask = list(encoded["assistant_masks"])
         for (start, end), flag in zip(offsets["offset_mapping"], mask, strict=True):

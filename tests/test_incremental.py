@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from tests.conftest import tracehouse
+from tracehouse.warehouse import sql_path_literal
 
 SOURCE_NAME = "tests/incremental"
 # the one incremental model (dbt_project.yml)
@@ -47,8 +48,8 @@ def mart_rows_differing(incremental: Path, scratch: Path) -> dict[str, int]:
     duplicates counted)."""
     con = duckdb.connect()
     try:
-        con.execute(f"attach '{incremental}' as a (read_only)")
-        con.execute(f"attach '{scratch}' as b (read_only)")
+        con.execute(f"attach {sql_path_literal(incremental)} as a (read_only)")
+        con.execute(f"attach {sql_path_literal(scratch)} as b (read_only)")
         tables = [
             f"{schema}.{name}"
             for (schema, name) in con.execute(

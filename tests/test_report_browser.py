@@ -1,6 +1,7 @@
 """The report in a real browser: headless Chromium loads the page from disk with no console
 message at all (the page has no script, so any message is an error or a blocked request)
-and takes a screenshot, kept in test-artifacts/, that is a non-blank image of the window.
+and takes a screenshot (in the test's temporary folder, or in $TRACEHOUSE_TEST_ARTIFACTS when
+set, to look at) that is a non-blank image of the window.
 At a 1280 px window the page does not scroll sideways, nor does any of its tables, and the
 text a reader sees puts the singular after a count of one."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+import os
 import re
 import shutil
 import struct
@@ -17,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
 from tests.test_report import (  # noqa: F401
     SINGULAR_AFTER_ONE,
     hostile_report,
@@ -30,7 +31,7 @@ from tests.test_report import (  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = REPO_ROOT / "test-artifacts"
+ARTIFACTS_ENV = "TRACEHOUSE_TEST_ARTIFACTS"
 WIDTH, HEIGHT = 1280, 2000
 CHROMIUM_FLAGS = (
     "--headless",
@@ -110,8 +111,16 @@ def non_blank_share(data: bytes) -> float:
     return varied / len(lines)
 
 
+def artifacts(tmp_path: Path) -> Path:
+    """Where screenshots go: $TRACEHOUSE_TEST_ARTIFACTS to keep them, else the test's folder."""
+    kept = os.environ.get(ARTIFACTS_ENV)
+    folder = Path(kept) if kept else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def check_page(page: Path, name: str, tmp_path: Path) -> bytes:
-    png = ARTIFACTS / f"{name}.png"
+    png = artifacts(tmp_path) / f"{name}.png"
     console = screenshot(page, png, tmp_path / f"profile-{name}")
     assert console == [], "console messages:\n" + "\n".join(console)
     data = png.read_bytes()
@@ -122,7 +131,7 @@ def check_page(page: Path, name: str, tmp_path: Path) -> bytes:
 
 def test_the_report_loads_in_chromium_without_console_errors(report, tmp_path):  # noqa: F811
     check_page(report, "report", tmp_path)
-    shutil.copy(report, ARTIFACTS / "report.html")
+    shutil.copy(report, artifacts(tmp_path) / "report.html")
 
 
 def test_hostile_content_runs_no_script_in_chromium(hostile_report, tmp_path):  # noqa: F811

@@ -83,7 +83,7 @@ def both_built(tmp_path_factory) -> Iterator[dict[str, Any]]:
     )  # fmt: skip
     views = spark_marts_view(warehouse, root / "spark-marts.duckdb")
     con = duckdb.connect(str(views), read_only=True)
-    con.execute(f"attach '{db}' as warehouse (read_only)")
+    con.execute(f"attach {sql_path_literal(db)} as warehouse (read_only)")
     try:
         yield {
             "con": con,

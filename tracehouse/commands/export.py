@@ -1,4 +1,4 @@
-"""`tracehouse export`: fine-tuning data written from the export marts."""
+"""`tracehouse export`: fine-tuning data assembled from the warehouse (tracehouse.export)."""
 
 from __future__ import annotations
 
@@ -15,51 +15,88 @@ from tracehouse.commands.common import (
 from tracehouse.freshness import check_fresh
 
 FORMATS = ("messages", "sharegpt", "prompt-response")
+TOOLS_PLACES = ("none", "column")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="write training data (prompt-response, messages, sharegpt) from the warehouse",
-        description="Writes JSONL from the export marts built by `tracehouse build`, and a "
-        "manifest (NAME.manifest.json) beside it. Filters combine with AND.",
+        help="write training data (messages, sharegpt, prompt-response) from the warehouse",
+        description="Writes JSONL assembled from the warehouse built by `tracehouse build`, "
+        "and a manifest (NAME.manifest.json) beside it. Filters combine with AND. "
+        "Conversations without an assistant turn are left out unless "
+        "--keep-without-assistant.",
     )
     parser.add_argument(
-        "--format", required=True, metavar="FORMAT", help=f"one of: {', '.join(FORMATS)}"
+        "--format",
+        required=True,
+        metavar="FORMAT",
+        help=f"one of: {', '.join(FORMATS)} (required)",
     )
-    parser.add_argument("--out", type=Path, required=True, metavar="PATH", help="the JSONL file")
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="PATH", help="the JSONL file (required)"
+    )
     parser.add_argument(
         "--config",
         action="append",
         default=[],
         metavar="NAME",
-        help="only conversations of this dataset config (repeatable)",
+        help="only conversations of this dataset config (repeatable; default: every config)",
     )
     parser.add_argument(
         "--category",
         action="append",
         default=[],
         metavar="NAME",
-        help="only conversations of this category (repeatable)",
+        help="only conversations of this category (repeatable; default: every category)",
+    )
+    parser.add_argument(
+        "--keep-without-assistant",
+        action="store_true",
+        help="messages, sharegpt: keep conversations that have no assistant turn (default: "
+        "left out and counted; a trainer with assistant-only loss stops on them)",
     )
     parser.add_argument(
         "--exclude-failed-conversations",
         action="store_true",
-        help="drop conversations with any failed tool call",
+        help="drop conversations with any failed tool call (default: kept)",
     )
     parser.add_argument(
         "--exclude-malformed",
         action="store_true",
         help="drop conversations with a malformed tool call (and, for messages, any message "
-        "the format cannot represent losslessly)",
+        "the format cannot represent losslessly) (default: kept)",
     )
-    parser.add_argument("--min-tool-calls", type=int, default=None, metavar="N")
+    parser.add_argument(
+        "--min-tool-calls",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only conversations with at least N tool calls (default: no minimum)",
+    )
     parser.add_argument(
         "--max-chars",
         type=int,
         default=None,
         metavar="N",
-        help="drop examples longer than N characters (a conversation; a prompt plus response)",
+        help="drop examples longer than N characters (a conversation; a prompt plus "
+        "response) (default: no limit)",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=None,
+        metavar="N",
+        help="drop rows longer than N tokens of --tokenizer, counted on the rendered row "
+        "(default: no limit)",
+    )
+    parser.add_argument(
+        "--tokenizer",
+        default=None,
+        metavar="PATH",
+        help="a tokenizer (transformers; a local folder, or a hub id where the hub is "
+        "reachable) to count tokens per row with; the manifest gives min, median and max "
+        "(default: none, no token counts)",
     )
     parser.add_argument(
         "--val-fraction",
@@ -67,24 +104,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=0.0,
         metavar="F",
         help="write NAME.train.EXT and NAME.validation.EXT, split by a stable md5 of the "
-        "conversation id",
+        "conversation id (default: 0, one file)",
     )
     parser.add_argument(
         "--openai",
         action="store_true",
-        help="messages: tool-call arguments as a JSON string (OpenAI), not an object (TRL)",
+        help="messages: exactly OpenAI's chat fine-tuning format (ids on every call, only "
+        "the keys it defines); row metadata goes to NAME.meta.jsonl (default: TRL style)",
+    )
+    parser.add_argument(
+        "--tools",
+        choices=TOOLS_PLACES,
+        default="none",
+        help="where the tool list lives: none (only in the system prompt, as the source has "
+        "it: each trainer renders it once) or column (also a `tools` column, for a template "
+        "that renders it) (default: none)",
+    )
+    parser.add_argument(
+        "--exclude-turn-order-breaks",
+        action="store_true",
+        help="sharegpt: drop conversations that break LLaMA-Factory's turn order, which it "
+        "would skip (default: kept and counted in the manifest)",
     )
     parser.add_argument(
         "--weights",
         action="store_true",
         help="add `weight` (0 when the turn has a failed or malformed tool call, else 1) "
-        "to assistant turns",
+        "to assistant turns (default: no weights)",
     )
     parser.add_argument(
         "--special-tokens",
         action="store_true",
         help="prompt-response: wrap think blocks in <|reasoning_start|>/<|reasoning_end|> and "
-        "calls in <|tool_call_start|>/<|tool_call_end|>",
+        "calls in <|tool_call_start|>/<|tool_call_end|> (default: tags only)",
     )
     add_db_argument(parser)
     add_allow_stale_argument(parser)
@@ -104,8 +156,13 @@ def run(args: argparse.Namespace) -> int:
         exclude_malformed=args.exclude_malformed,
         min_tool_calls=args.min_tool_calls,
         max_chars=args.max_chars,
+        max_tokens=args.max_tokens,
+        tokenizer=args.tokenizer,
         val_fraction=args.val_fraction,
         openai=args.openai,
+        tools=args.tools,
+        keep_without_assistant=args.keep_without_assistant,
+        exclude_turn_order_breaks=args.exclude_turn_order_breaks,
         weights=args.weights,
         special_tokens=args.special_tokens,
     )
@@ -114,12 +171,25 @@ def run(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
-        counts = result.manifest["counts"]
-        for path in result.files.values():
-            print(path)
-        print(
-            f"{counts['rows_written']} rows from {counts['conversations_written']} conversations "
-            f"({counts['non_representable_messages_written']} messages kept as plain text); "
-            f"manifest {result.manifest_path}"
-        )
+        print(summary(result), file=sys.stderr)
     return 0
+
+
+def summary(result) -> str:
+    """One line: what was written where, and what was left out or kept as plain text."""
+    counts = result.manifest["counts"]
+    files = ", ".join(str(path) for path in result.files.values())
+    notes = []
+    left_out = sum(counts["excluded_by_filter"].values())
+    if left_out:
+        notes.append(f"{left_out} left out by filters")
+    if "non_representable_messages_written" in counts:
+        notes.append(f"{counts['non_representable_messages_written']} messages kept as plain text")
+    breaking = counts.get("conversations_breaking_llamafactory_turn_order_written")
+    if breaking:
+        notes.append(f"{breaking} break LLaMA-Factory's turn order")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    return (
+        f"export: {counts['rows_written']} rows from {counts['conversations_written']} "
+        f"conversations to {files}{note}; manifest {result.manifest_path}"
+    )

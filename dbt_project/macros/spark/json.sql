@@ -75,7 +75,7 @@
   with its key order, but a string unquoted; the kind of the value is read from a variant
   (whose own text sorts object keys, so it is used for the kind and for scalars only).
   get_json_object escapes characters outside the BMP as surrogate pairs (\uD83D\uDE00) where
-  DuckDB writes them as they are: its strings are encoded again by spark__export_json_minify.
+  DuckDB writes them as they are: its strings are encoded again by spark__json_minify.
   Known differences (tested against DuckDB on a battery of texts): a float inside an
   extracted object or array, and a float scalar below 1e-3 or written with an exponent, are
   written by Java (1.0E-5 where DuckDB writes 0.00001); a text with NaN or Infinity, which
@@ -95,8 +95,8 @@
                 -- a number out of double range: the variant writes "Infinity"
                 else {{ raw }}
             end
-            when '{' then {{ tracehouse.spark__export_json_minify(raw) }}
-            when '[' then {{ tracehouse.spark__export_json_minify(raw) }}
+            when '{' then {{ tracehouse.spark__json_minify(raw) }}
+            when '[' then {{ tracehouse.spark__json_minify(raw) }}
             when 'n' then 'null'
             -- numbers and booleans: get_json_object writes a float through Java (-0.0 as
             -- DuckDB does), the variant a decimal as written (12345678.9, not 1.23456789E7)
@@ -129,4 +129,36 @@
             then from_json('[' || {{ json_value }} || ']', 'array<string>')[0]
         when {{ json_value }} != 'null' then {{ json_value }}
     end
+{%- endmacro %}
+
+{#
+  A JSON text as DuckDB writes it when it embeds it in an object or array: white space
+  outside strings removed, each string decoded and encoded again (so `\u00e9` becomes `é`,
+  `\u001f` becomes `\u001F`, `\/` becomes `/`). Strings are found without a regex that
+  repeats a group (Java recurses per repetition and overflows on long strings): escaped
+  backslashes and quotes are first replaced by \u0001 and \u0002, which valid JSON cannot
+  hold raw. Numbers are left as written: DuckDB rewrites them through a double (1E5 as
+  100000.0), which is the same text for Python's repr of floats from 1e-4 to 1e16 and
+  integers of at most 18 digits.
+#}
+{% macro spark__json_minify(expression) -%}
+    array_join(transform(
+        regexp_extract_all(
+            replace(replace({{ expression }}, r'\\', chr(1)), r'\"', chr(2)),
+            r'"[^"]*"|[^"]+',
+            0
+        ),
+        json_token -> case
+            when startswith(json_token, '"')
+                then regexp_replace(
+                    to_json(from_json(
+                        '[' || replace(replace(json_token, chr(2), r'\"'), chr(1), r'\\') || ']',
+                        'array<string>'
+                    )),
+                    r'^\[|\]\z',
+                    ''
+                )
+            else regexp_replace(json_token, r'[ \t\n\r]+', '')
+        end
+    ), '')
 {%- endmacro %}

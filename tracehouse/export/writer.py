@@ -1,0 +1,196 @@
+"""The export: select conversations, build their rows a batch at a time, write JSONL.
+
+Reads the warehouse read-only. Each batch of conversations (about BATCH_TEXT_CHARS of text,
+source.py) is read, turned into encoded rows (batches.py) and appended; the next batch is
+read while one is built, and no more, so memory stays bounded whatever the export's size.
+The files appear together, under their names, only once everything worked, manifest
+included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracehouse.export import source
+from tracehouse.export.batches import BatchOutput, build_batch, read
+from tracehouse.export.manifest import Counts, build_manifest, file_entry
+from tracehouse.export.options import (
+    ExportOptions,
+    check_options,
+    manifest_path_for,
+    output_paths,
+    sidecar_path,
+)
+from tracehouse.progress import progress_bar
+from tracehouse.warehouse import connect
+
+
+@dataclass
+class ExportResult:
+    files: dict[str, Path] = field(default_factory=dict)
+    sidecars: dict[str, Path] = field(default_factory=dict)
+    manifest_path: Path | None = None
+    manifest: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class JsonlFile:
+    """A JSONL file written to NAME.tmp, hashed as it is written."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(path.name + ".tmp")
+        self.handle = open(self.tmp, "wb")  # noqa: SIM115 (closed in close() or discard())
+        self.digest = hashlib.sha256()
+        self.bytes = 0
+        self.rows = 0
+
+    def append(self, data: bytes | bytearray, rows: int) -> None:
+        self.handle.write(data)
+        self.digest.update(data)
+        self.bytes += len(data)
+        self.rows += rows
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def entry(self) -> dict:
+        return file_entry(self.path, self.digest.hexdigest(), self.bytes, self.rows)
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def export(db: Path, options: ExportOptions, quiet: bool = True) -> ExportResult:
+    """Write the examples the options select, and the manifest; return what was written."""
+    check_options(options)
+    started = time.perf_counter()
+    counter = None
+    if options.tokenizer:
+        from tracehouse.export.tokens import TokenCounter
+
+        counter = TokenCounter(options.tokenizer)  # a bad tokenizer fails before any work
+    con = connect(db, read_only=True)
+    try:
+        quiet_connection(con)
+        source.check_relations(con, db)
+        return _export(con, options, counter, started, quiet)
+    finally:
+        con.close()
+
+
+def quiet_connection(con) -> None:
+    """No DuckDB progress bar: it would draw on stderr during a long query, even with -q."""
+    con.execute("set enable_progress_bar = false")
+
+
+def _filters_after_sql(options: ExportOptions) -> list[str]:
+    """The filters decided on the rows once built, in the order they apply."""
+    names = []
+    if options.exclude_malformed and options.format == "messages":
+        names.append("exclude_malformed")
+    if options.openai:
+        names.append("not_openai_representable")
+    if options.exclude_turn_order_breaks:
+        names.append("exclude_turn_order_breaks")
+    if options.format == "prompt-response" and options.max_chars is not None:
+        names.append("max_chars")
+    if options.max_tokens is not None:
+        names.append("max_tokens")
+    return names
+
+
+def _export(con, options: ExportOptions, counter, started: float, quiet: bool) -> ExportResult:
+    conversations, excluded = source.select_conversations(con, options)
+    for name in _filters_after_sql(options):
+        excluded.setdefault(name, 0)
+    counts = Counts(excluded_by_filter=excluded)
+    totals = source.warehouse_totals(con)
+    batches = source.plan_batches(conversations, options.format)
+    data: dict[str, JsonlFile] = {}
+    sidecars: dict[str, JsonlFile] = {}
+    tokens: list[int] = []
+    result = ExportResult()
+    try:
+        for part, path in output_paths(options.out, options.val_fraction).items():
+            data[part] = JsonlFile(path)
+            if options.openai:
+                sidecars[part] = JsonlFile(sidecar_path(path))
+        with progress_bar(len(batches), "export", "batch", quiet) as bar:
+            for output in _outputs(con, batches, options, counter):
+                for part, lines in output.data.items():
+                    data[part].append(lines, output.rows[part])
+                for part, lines in output.meta.items():
+                    sidecars[part].append(lines, output.rows[part])
+                counts.merge(output.counts)
+                tokens.extend(output.tokens)
+                bar.update(1)
+        for handle in [*data.values(), *sidecars.values()]:
+            handle.close()
+        token_stats = None
+        if counter is not None:
+            from tracehouse.export.tokens import token_summary
+
+            token_stats = {
+                "tokenizer": options.tokenizer,
+                "rendered_with": counter.rendering,
+                **token_summary(tokens),
+            }
+        result.manifest = build_manifest(
+            options,
+            counts,
+            totals,
+            {part: handle.entry() for part, handle in data.items()},
+            {part: handle.entry() for part, handle in sidecars.items()},
+            token_stats,
+            time.perf_counter() - started,
+        )
+        # the outputs appear together, and only once everything (manifest included) worked
+        for handle in [*data.values(), *sidecars.values()]:
+            os.replace(handle.tmp, handle.path)
+        result.files = {part: handle.path for part, handle in data.items()}
+        result.sidecars = {part: handle.path for part, handle in sidecars.items()}
+    finally:
+        for handle in [*data.values(), *sidecars.values()]:
+            handle.discard()
+    if counts.rows_written == 0:
+        result.warnings.append(
+            "the filters match no example: wrote an empty file "
+            f"({', '.join(str(p) for p in result.files.values())})"
+        )
+    result.manifest["warnings"] = result.warnings
+    result.manifest_path = manifest_path_for(options.out)
+    tmp = result.manifest_path.with_name(result.manifest_path.name + ".tmp")
+    tmp.write_text(json.dumps(result.manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, result.manifest_path)
+    return result
+
+
+def _outputs(
+    con, batches: list[list[source.Conversation]], options: ExportOptions, counter
+) -> Iterator[BatchOutput]:
+    """Every batch's output, in batch order. The next batch is read on a second cursor in a
+    thread (DuckDB reads and decompresses without holding the GIL) while this one is
+    built, so at most two batches' text is in memory."""
+    if not batches:
+        return
+    reader = con.cursor()
+    try:
+        quiet_connection(reader)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(read, reader, batches[0], options)
+            for index, batch in enumerate(batches):
+                texts = pending.result()
+                if index + 1 < len(batches):
+                    pending = pool.submit(read, reader, batches[index + 1], options)
+                yield build_batch(batch, texts, options, counter)
+    finally:
+        reader.close()
