@@ -179,6 +179,7 @@ class _Messages:
     parents: np.ndarray  # row position of each message in the batch
     roles: pa.Array
     values: pa.Array
+    ids: pa.Array  # the conversation id of each message, as given
 
 
 def explode_batch(batch: pa.Table, plan: SchemaPlan, meta: SliceMeta, first_row: int) -> Exploded:
@@ -199,9 +200,9 @@ def explode_batch(batch: pa.Table, plan: SchemaPlan, meta: SliceMeta, first_row:
     n_messages = len(messages.values)
     message_rows = row_index[messages.parents]
     message_index = _positions(messages.counts, messages.parents)
-    message_ids = (
-        pc.take(ids, pa.array(messages.parents)) if n_messages else pa.array([], pa.string())
-    )
+    message_ids = messages.ids
+    if derived:
+        message_ids = pc.take(ids, pa.array(messages.parents))
 
     conversations = pa.table(
         {
@@ -282,7 +283,7 @@ def _text_messages(lists: pa.Array, plan: SchemaPlan, row_index, ids, issues) ->
     _record_message_problems(
         flat, roles, values, message_rows, message_ids, message_index, issues, HERMES
     )
-    return _Messages(counts, parents, roles, values)
+    return _Messages(counts, parents, roles, values, message_ids)
 
 
 def _structured_messages(batch, lists, plan: SchemaPlan, row_index, ids, issues) -> _Messages:
@@ -333,7 +334,7 @@ def _structured_messages(batch, lists, plan: SchemaPlan, row_index, ids, issues)
         plan.trace_format,
         null_messages=pc.is_null(value_array),
     )
-    return _Messages(counts, parents_array, role_array, value_array)
+    return _Messages(counts, parents_array, role_array, value_array, message_ids)
 
 
 def _strings(values: list, field_name, rows, ids, message_index, issues: _Issues) -> pa.Array:
