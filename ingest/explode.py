@@ -289,7 +289,7 @@ def _text_messages(lists: pa.Array, plan: SchemaPlan, row_index, ids, issues) ->
 def _structured_messages(batch, lists, plan: SchemaPlan, row_index, ids, issues) -> _Messages:
     """OpenAI / Anthropic: every message object as JSON text, the role as given.
 
-    An Anthropic row's top-level `system` (a string or text blocks) lands first, as the
+    A row's top-level `system` (Anthropic's: a string or text blocks) lands first, as the
     message `{"role": "system", "content": <system>}`; its `messages` follow.
     """
     rows = python_values(lists)

@@ -7,14 +7,16 @@
   null or a list of parts), `tool_calls`, `tool_call_id`, `reasoning_content`/`reasoning`,
   `name`.
 - `anthropic`: a `messages` column whose `content` is a string or a list of blocks (`text`,
-  `thinking`, `redacted_thinking`, `tool_use`, `tool_result`), or any `messages` column
-  beside a top-level `system` column.
+  `thinking`, `redacted_thinking`, `tool_use`, `tool_result`), optionally with a top-level
+  `system` column.
 
 The Arrow schema decides when its types say enough. When a message (or its `content`) is
 the `arrow.json` extension type (JSON lines whose messages differ in keys or types), the
 schema cannot tell OpenAI from Anthropic: then the first rows are read (`sample`) and their
-keys and block types decide. Messages of plain text parts only, with nothing Anthropic about
-them, are OpenAI. Anything else is refused, naming the columns found and the shapes accepted.
+keys and block types decide. Messages that show neither (plain text, text parts only) are
+Anthropic beside a `system` column, else OpenAI. A `system` column of a structured shape
+lands as message 0. Anything else is refused, naming the columns found and the shapes
+accepted.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ ANTHROPIC_BLOCK_FIELDS = frozenset(
     }
 )
 SAMPLE_ROWS = 200
+SAMPLE = "sample"  # the schema cannot tell: read the first SAMPLE_ROWS rows
 
 ACCEPTED = (
     "hermes ('conversations': a list of {from, value}), "
@@ -98,7 +101,7 @@ class Shape:
     role_key: str | None = None  # hermes: the key holding the role
     value_key: str | None = None  # hermes: the key holding the text
     message_keys: tuple[str, ...] = ()  # hermes: every key of the message struct
-    system_column: str | None = None  # anthropic: the top-level system prompt column
+    system_column: str | None = None  # a top-level system prompt column: landed as message 0
 
 
 Sample = Callable[[], pa.Table]
@@ -128,15 +131,15 @@ def recognize(schema: pa.Schema, sample: Sample | None = None) -> Shape:
             raise refused(
                 names, f"column 'conversations' has type {list_type}, not {{from, value}} pairs"
             )
-        decided = _from_struct(item, keys, system)
-        if decided is not None:
-            return Shape(decided, column, system_column=_system(decided, system))
+        decided = _from_struct(item, keys)
+        if decided != SAMPLE:
+            fallback = ANTHROPIC if system is not None else OPENAI
+            return Shape(decided or fallback, column, system_column=system)
     elif not is_json_type(item) or column == "conversations":
         raise refused(names, f"column {column!r} has type {list_type}, not a list of messages")
-    if system is not None:
-        return Shape(ANTHROPIC, column, system_column=system)
     decided = _from_rows(_sample_messages(sample, column)) if sample is not None else None
-    return Shape(decided or OPENAI, column)
+    fallback = ANTHROPIC if system is not None else OPENAI
+    return Shape(decided or fallback, column, system_column=system)
 
 
 def refused(names: Iterable[str], reason: str) -> SchemaError:
@@ -148,10 +151,6 @@ def refused(names: Iterable[str], reason: str) -> SchemaError:
 
 def _list(keys: Iterable[str]) -> str:
     return ", ".join(keys) or "none"
-
-
-def _system(trace_format: str, system: str | None) -> str | None:
-    return system if trace_format == ANTHROPIC else None
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -182,23 +181,22 @@ def _text_pair(item: pa.StructType, keys: tuple[str, ...]) -> tuple[str | None, 
     return None
 
 
-def _from_struct(item: pa.StructType, keys: tuple[str, ...], system: str | None) -> str | None:
-    """The format a message struct shows, or None when its `content` is JSON text."""
-    if system is not None:
-        return ANTHROPIC
+def _from_struct(item: pa.StructType, keys: tuple[str, ...]) -> str | None:
+    """The format a message struct shows: OPENAI, ANTHROPIC, None when it shows neither, or
+    SAMPLE when its `content` is JSON text (the rows must tell)."""
     if OPENAI_MESSAGE_KEYS & set(keys):
         return OPENAI
     content = item.field("content").type if "content" in keys else pa.null()
     if is_json_type(content):
-        return None
+        return SAMPLE
     if is_list_type(content):
         block = content.value_type
         if is_json_type(block):
-            return None
+            return SAMPLE
         if pa.types.is_struct(block):
             fields = {block.field(i).name for i in range(block.num_fields)}
-            return ANTHROPIC if fields & ANTHROPIC_BLOCK_FIELDS else OPENAI
-    return OPENAI
+            return ANTHROPIC if fields & ANTHROPIC_BLOCK_FIELDS else None
+    return None
 
 
 def _sample_messages(sample: Sample, column: str) -> list:

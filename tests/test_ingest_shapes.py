@@ -548,3 +548,18 @@ def test_a_warehouse_of_an_older_ingest_gains_the_format_columns(tmp_path):
         "from information_schema.columns where column_name in ('trace_format', 'value_format') "
         "order by 1",
     ) == [("conversations", "trace_format", "NO", None), ("messages", "value_format", "NO", None)]
+
+
+def test_a_system_column_beside_openai_messages_lands_as_message_0(tmp_path):
+    rows = [{"id": "a", "system": "Be brief.", "messages": OPENAI_ROWS[0]["messages"][1:]}]
+    db = tmp_path / "wh.duckdb"
+    ingest(write_jsonl(tmp_path / "chat.jsonl", rows), db)
+    assert query(db, "select trace_format, extra_columns from raw.conversations") == [
+        ("openai", None)
+    ]
+    first = landed(db)[0]
+    assert first[1:3] == (0, "system") and first[4] == "openai"
+    assert json.loads(first[3]) == {"role": "system", "content": "Be brief."}
+    assert [json.loads(row[3]) for row in landed(db)[1:]] == [
+        without_nulls(m) for m in rows[0]["messages"]
+    ]
