@@ -563,3 +563,32 @@ def test_a_system_column_beside_openai_messages_lands_as_message_0(tmp_path):
     assert [json.loads(row[3]) for row in landed(db)[1:]] == [
         without_nulls(m) for m in rows[0]["messages"]
     ]
+
+
+def test_a_hermes_variant_without_ids_keeps_its_other_columns(tmp_path):
+    """interstellarninja/hermes_reasoning_tool_use: no id, `source` and `scenario_category`."""
+    rows = [
+        {
+            "conversations": [
+                {"from": "human", "value": "Weather in Paris?"},
+                {
+                    "from": "gpt",
+                    "value": "<tool_call>\n{'arguments': {'city': 'Paris'}, 'name': 'weather'}\n"
+                    "</tool_call>",
+                },
+            ],
+            "tools": '[{"name": "weather"}]',
+            "task": "weather",
+            "category": "Tools",
+            "source": "Glaive",
+            "scenario_category": "single",
+        }
+    ]
+    db = tmp_path / "wh.duckdb"
+    ingest(write_jsonl(tmp_path / "variant.jsonl", rows), db)
+    ((conversation_id, extra, trace_format),) = query(
+        db, "select conversation_id, extra_columns, trace_format from raw.conversations"
+    )
+    assert conversation_id.startswith("sha256:") and trace_format == "hermes"
+    assert json.loads(extra) == {"source": "Glaive", "scenario_category": "single"}
+    assert [row[3] for row in landed(db)] == [m["value"] for m in rows[0]["conversations"]]
