@@ -58,3 +58,20 @@
         select 1 as nothing_to_delete
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  The condition on int_blocks_parsed's rows that no successful build has checked: those whose
+  `parsed_by` (the dbt invocation that wrote them) is not a build the build record
+  (meta.builds, macros/build_record.sql) marks succeeded: this build's rows, and a failed
+  build's. Everything on Spark, which keeps no build record.
+#}
+{% macro where_parse_unverified() -%}
+    {%- if target.type == 'duckdb' -%}
+        parsed_by not in (
+            select builds.invocation_id from {{ tracehouse.build_record_relation() }} as builds
+            where builds.succeeded
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

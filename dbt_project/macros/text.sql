@@ -81,3 +81,42 @@
 {% macro duckdb__regex_full_match(expression, pattern) -%}
     regexp_full_match({{ expression }}, '{{ pattern }}')
 {%- endmacro %}
+
+{# Length in bytes of the UTF-8 text. #}
+{% macro byte_length(expression) -%}
+    {{ return(adapter.dispatch('byte_length', 'tracehouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__byte_length(expression) -%}
+    octet_length({{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__byte_length(expression) -%}
+    strlen({{ expression }})
+{%- endmacro %}
+
+{#
+  Whether `expected` is the text at character `position` (1-based) of `text`; true when
+  `expected` is null. A character position is found by walking the text from its start, so
+  where the caller knows the text is ASCII (`is_ascii`: characters are bytes) DuckDB reads a
+  byte slice instead, which costs nothing whatever the position.
+#}
+{% macro text_at(text, is_ascii, position, expected) -%}
+    {{ return(adapter.dispatch('text_at', 'tracehouse')(text, is_ascii, position, expected)) }}
+{%- endmacro %}
+
+{% macro default__text_at(text, is_ascii, position, expected) -%}
+    coalesce(substring({{ text }}, {{ position }}, length({{ expected }})) = {{ expected }}, true)
+{%- endmacro %}
+
+{% macro duckdb__text_at(text, is_ascii, position, expected) -%}
+    coalesce(
+        case
+            when {{ is_ascii }}
+                then encode({{ text }})[{{ position }}:{{ position }} + strlen({{ expected }}) - 1]
+                = encode({{ expected }})
+            else substring({{ text }}, {{ position }}, length({{ expected }})) = {{ expected }}
+        end,
+        true
+    )
+{%- endmacro %}

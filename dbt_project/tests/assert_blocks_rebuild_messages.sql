@@ -3,12 +3,37 @@
 -- the blocks tile the text from its first character to its last, numbered from 0 without
 -- gaps, and every tag a block claims is in the text where the block says. Returns the
 -- messages that break this (a message with text and no block included).
+--
+-- The parse is incremental and its rows never change once written, so the test reads the
+-- blocks that no successful build has checked yet (those parsed by this build, or by one that
+-- failed: tracehouse.where_parse_unverified) and only their slices' messages: a build reads
+-- the text it parsed, not the whole raw layer again. A character offset is found by walking
+-- the text from its start, so in a text that is all ASCII (where characters are bytes) the
+-- tags are read by byte slices instead (tracehouse.text_at).
 
 with
+
+blocks as (
+
+    select * from {{ ref('int_blocks_parsed') }}
+    where {{ tracehouse.where_parse_unverified() }}
+
+),
+
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+    where load_id in (
+        select load_id from {{ ref('int_blocks_parsed') }}
+        where {{ tracehouse.where_parse_unverified() }}
+    )
+
+),
 
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
+    where {{ tracehouse.slice_in_conversations() }}
 
 ),
 
@@ -20,13 +45,19 @@ messages_with_text as (
         message_index
 
     from {{ ref('stg_hermes__messages') }}
-    where message_text != ''
+    where {{ tracehouse.slice_in_conversations() }} and message_text != ''
 
 ),
 
-blocks as (
+first_blocks as (
 
-    select * from {{ ref('int_blocks_parsed') }}
+    -- every message's first block, whichever build wrote it
+    select
+        conversation_key,
+        message_index
+
+    from {{ ref('int_blocks_parsed') }}
+    where block_index = 0
 
 ),
 
@@ -68,24 +99,29 @@ misplaced as (
         placed.block_index
 
     from placed
-    inner join messages
+    inner join (
+        select
+            conversation_key,
+            message_index,
+            message_text,
+            length(message_text) as message_chars,
+            {{ tracehouse.byte_length('message_text') }} = length(message_text) as is_ascii
+
+        from messages
+    ) as measured
         on
-            placed.conversation_key = messages.conversation_key
-            and placed.message_index = messages.message_index
+            placed.conversation_key = measured.conversation_key
+            and placed.message_index = measured.message_index
     where
         placed.span_start != placed.expected_start
         or placed.block_index != coalesce(placed.previous_block_index + 1, 0)
-        or (placed.is_last and placed.span_end != length(messages.message_text) + 1)
-        or case
-            when placed.opening_tag is not null
-                then substring(messages.message_text, placed.span_start, length(placed.opening_tag))
-                != placed.opening_tag
-        end
-        or case
-            when placed.closing_tag is not null
-                then substring(messages.message_text, placed.body_end, length(placed.closing_tag))
-                != placed.closing_tag
-        end
+        or (placed.is_last and placed.span_end != measured.message_chars + 1)
+        or not {{ tracehouse.text_at(
+            'measured.message_text', 'measured.is_ascii', 'placed.span_start', 'placed.opening_tag'
+        ) }}
+        or not {{ tracehouse.text_at(
+            'measured.message_text', 'measured.is_ascii', 'placed.body_end', 'placed.closing_tag'
+        ) }}
 
 ),
 
@@ -97,12 +133,11 @@ unparsed as (
         null as block_index
 
     from messages_with_text
-    left join blocks
+    left join first_blocks
         on
-            messages_with_text.conversation_key = blocks.conversation_key
-            and messages_with_text.message_index = blocks.message_index
-            and blocks.block_index = 0
-    where blocks.block_index is null
+            messages_with_text.conversation_key = first_blocks.conversation_key
+            and messages_with_text.message_index = first_blocks.message_index
+    where first_blocks.message_index is null
 
 )
 

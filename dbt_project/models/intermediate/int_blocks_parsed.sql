@@ -570,7 +570,9 @@ final as (
         blocks.facts.content_chars,
         blocks.facts.error_kind,
         blocks.facts.legacy_error,
-        blocks.facts.mentions_iteration_limit
+        blocks.facts.mentions_iteration_limit,
+        -- the build that wrote the row: the rebuild test checks each row once
+        cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as parsed_by
 
     from blocks
     inner join message_keys
