@@ -1,13 +1,17 @@
 """Explode: one Arrow batch of dataset rows -> raw conversation rows, message rows and issues.
 
-Vectorised with pyarrow compute (`list_flatten`, `list_parent_indices`, `struct_field`);
-Python only touches the rare rows that have a problem worth recording.
+Hermes text is vectorised with pyarrow compute (`list_flatten`, `list_parent_indices`,
+`struct_field`); Python only touches the rare rows that have a problem worth recording.
+OpenAI and Anthropic messages are serialized one by one in Python
+(tracehouse.ingest.structured says how).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,14 +19,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tracehouse.ingest.errors import SchemaError
 from tracehouse.ingest.schema import CONVERSATION_COLUMNS, ISSUE_COLUMNS, MESSAGE_COLUMNS
+from tracehouse.ingest.shapes import ANTHROPIC, HERMES, OPENAI, Sample, Shape, recognize
+from tracehouse.ingest.structured import drop_nulls, dumps, is_json_type, python_values
 
-KNOWN_ROLES = ("system", "human", "gpt", "tool")
+# Roles each shape's messages take; others are kept as given and recorded. Text messages also
+# take user/assistant, the ShareGPT variants' names for human/gpt.
+KNOWN_ROLES = {
+    HERMES: ("system", "human", "gpt", "tool", "user", "assistant"),
+    OPENAI: ("system", "developer", "user", "assistant", "tool", "function"),
+    ANTHROPIC: ("system", "user", "assistant"),
+}
+VALUE_FORMATS = {HERMES: "text", OPENAI: OPENAI, ANTHROPIC: ANTHROPIC}
 CONVERSATION_FIELDS = ("id", "tools", "category", "subcategory", "task")
-MESSAGE_LIST_COLUMNS = ("conversations", "messages")
-ROLE_KEYS = ("from", "role")
-VALUE_KEYS = ("value", "content")
+SURROGATE = re.compile("[\ud800-\udfff]")
+DERIVED_ID_PREFIX = "sha256:"
+DERIVED_ID_HEX_DIGITS = 32
 
 
 @dataclass(frozen=True)
@@ -38,31 +50,45 @@ class SliceMeta:
 class SchemaPlan:
     """How the dataset's columns map onto the raw layer, decided once per slice."""
 
-    messages_column: str
-    role_key: str | None
-    value_key: str | None
+    shape: Shape
     missing_columns: tuple[str, ...]
     extra_columns: tuple[str, ...]
-    dropped_message_fields: tuple[str, ...]
+
+    @property
+    def trace_format(self) -> str:
+        return self.shape.trace_format
+
+    @property
+    def messages_column(self) -> str:
+        return self.shape.messages_column
+
+    @property
+    def dropped_message_fields(self) -> tuple[str, ...]:
+        """Hermes message keys beside the role and the text: not landed."""
+        used = (self.shape.role_key, self.shape.value_key)
+        return tuple(key for key in self.shape.message_keys if key not in used)
 
     def slice_issues(self) -> list[tuple[str, str, str]]:
         """(field, issue, detail) for problems that concern the whole slice."""
         found = []
         for name in self.missing_columns:
             found.append((name, "missing_column", f"column {name!r} is absent; landed as null"))
-        if self.messages_column != "conversations":
+        if self.trace_format != HERMES:
+            return found
+        shape = self.shape
+        if shape.messages_column != "conversations":
             found.append(
-                (self.messages_column, "mapped_column", "read 'messages' as 'conversations'")
+                (shape.messages_column, "mapped_column", "read 'messages' as 'conversations'")
             )
-        if self.role_key == "role" or self.value_key == "content":
+        if shape.role_key == "role" or shape.value_key == "content":
             found.append(
                 (
-                    self.messages_column,
+                    shape.messages_column,
                     "mapped_message_keys",
-                    f"read message keys {self.role_key!r}/{self.value_key!r} as 'from'/'value'",
+                    f"read message keys {shape.role_key!r}/{shape.value_key!r} as 'from'/'value'",
                 )
             )
-        for key, name in ((self.role_key, "from"), (self.value_key, "value")):
+        for key, name in ((shape.role_key, "from"), (shape.value_key, "value")):
             if key is None:
                 found.append(
                     (name, "missing_message_key", f"messages have no {name!r} key; landed as null")
@@ -74,35 +100,19 @@ class SchemaPlan:
         return found
 
 
-def plan_schema(schema: pa.Schema) -> SchemaPlan:
-    """Check the columns once, before the warehouse is touched."""
+def plan_schema(schema: pa.Schema, sample: Sample | None = None) -> SchemaPlan:
+    """Check the columns once, before the warehouse is touched. `sample` gives the first rows
+    when the schema alone cannot tell OpenAI from Anthropic (see tracehouse.ingest.shapes)."""
+    shape = recognize(schema, sample)
     names = schema.names
-    messages_column = next((name for name in MESSAGE_LIST_COLUMNS if name in names), None)
-    if messages_column is None:
-        raise SchemaError(
-            f"no 'conversations' column (columns: {', '.join(names) or 'none'}); "
-            "expected list<struct<from: string, value: string>>"
-        )
-    list_type = schema.field(messages_column).type
-    if not (pa.types.is_list(list_type) or pa.types.is_large_list(list_type)) or not (
-        pa.types.is_struct(list_type.value_type)
-    ):
-        raise SchemaError(
-            f"column {messages_column!r} has type {list_type}; "
-            "expected list<struct<from: string, value: string>>"
-        )
-    keys = [list_type.value_type.field(i).name for i in range(list_type.value_type.num_fields)]
-    role_key = next((key for key in ROLE_KEYS if key in keys), None)
-    value_key = next((key for key in VALUE_KEYS if key in keys), None)
+    landed = {*CONVERSATION_FIELDS, shape.messages_column, shape.system_column}
     return SchemaPlan(
-        messages_column=messages_column,
-        role_key=role_key,
-        value_key=value_key,
-        missing_columns=tuple(name for name in CONVERSATION_FIELDS if name not in names),
-        extra_columns=tuple(
-            name for name in names if name not in CONVERSATION_FIELDS and name != messages_column
+        shape=shape,
+        # a row without an id gets one derived from its content (a `derived_id` issue)
+        missing_columns=tuple(
+            name for name in CONVERSATION_FIELDS if name not in names and name != "id"
         ),
-        dropped_message_fields=tuple(key for key in keys if key not in (role_key, value_key)),
+        extra_columns=tuple(name for name in names if name not in landed),
     )
 
 
@@ -112,6 +122,7 @@ class Exploded:
     messages: pa.Table
     issues: pa.Table
     message_bytes: int
+    derived_ids: int = 0  # rows without an id that got one derived from their content
 
 
 @dataclass
@@ -135,6 +146,12 @@ class _Issues:
             }
         )
 
+    def fill_ids(self, ids: dict[int, str]) -> None:
+        """Give the issues of rows whose id was derived after they were recorded that id."""
+        for row in self.rows:
+            if row["conversation_id"] is None and row["row_index"] in ids:
+                row["conversation_id"] = ids[row["row_index"]]
+
     def table(self) -> pa.Table:
         return pa.Table.from_pylist(self.rows, schema=ISSUE_SCHEMA)
 
@@ -154,6 +171,17 @@ ISSUE_SCHEMA = pa.schema(
 )
 
 
+@dataclass
+class _Messages:
+    """A batch's messages, flat, with the conversation each belongs to."""
+
+    counts: np.ndarray  # messages landed per row (int64)
+    parents: np.ndarray  # row position of each message in the batch
+    roles: pa.Array
+    values: pa.Array
+    ids: pa.Array  # the conversation id of each message, as given
+
+
 def explode_batch(batch: pa.Table, plan: SchemaPlan, meta: SliceMeta, first_row: int) -> Exploded:
     """Turn `batch` (rows first_row.. of the slice) into raw rows."""
     issues = _Issues(meta)
@@ -162,31 +190,19 @@ def explode_batch(batch: pa.Table, plan: SchemaPlan, meta: SliceMeta, first_row:
 
     ids = _string_column(batch, "id", n_rows, plan, row_index, None, issues)
     lists = _combine(batch.column(plan.messages_column))
-    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
-    for position in np.flatnonzero(lengths == 0):
-        issues.add(
-            int(row_index[position]),
-            ids[int(position)].as_py(),
-            None,
-            plan.messages_column,
-            "empty_conversation",
-            "conversations is null"
-            if lists[int(position)].as_py() is None
-            else "conversations is empty",
-        )
-
-    flat = pc.list_flatten(lists)
-    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-    message_index = (np.arange(len(flat), dtype=np.int64) - starts[parents]).astype(np.int32)
-    message_rows = row_index[parents]
-    message_ids = pc.take(ids, pa.array(parents)) if len(flat) else pa.array([], pa.string())
-
-    roles = _message_field(flat, plan.role_key)
-    values = _message_field(flat, plan.value_key)
-    roles = _valid_utf8(roles, "from", message_rows, message_ids, message_index, issues)
-    values = _valid_utf8(values, "value", message_rows, message_ids, message_index, issues)
-    _record_message_problems(flat, roles, values, message_rows, message_ids, message_index, issues)
+    _record_empty(lists, plan, row_index, ids, issues)
+    if plan.trace_format == HERMES:
+        messages = _text_messages(lists, plan, row_index, ids, issues)
+    else:
+        messages = _structured_messages(batch, lists, plan, row_index, ids, issues)
+    ids, derived = _derive_missing_ids(ids, messages)
+    issues.fill_ids({int(row_index[position]): value for position, value in derived.items()})
+    n_messages = len(messages.values)
+    message_rows = row_index[messages.parents]
+    message_index = _positions(messages.counts, messages.parents)
+    message_ids = messages.ids
+    if derived:
+        message_ids = pc.take(ids, pa.array(messages.parents))
 
     conversations = pa.table(
         {
@@ -201,16 +217,17 @@ def explode_batch(batch: pa.Table, plan: SchemaPlan, meta: SliceMeta, first_row:
             ),
             "task": _string_column(batch, "task", n_rows, plan, row_index, ids, issues),
             "tools": _string_column(batch, "tools", n_rows, plan, row_index, ids, issues),
-            "message_count": pa.array(lengths.astype(np.int32)),
+            "message_count": pa.array(messages.counts.astype(np.int32)),
             "is_duplicate_id": pa.array(np.zeros(n_rows, dtype=bool)),
             "extra_columns": _extra_columns(batch, plan.extra_columns),
             "load_id": pa.array([meta.load_id] * n_rows, pa.string()),
             "loaded_at": pa.array([meta.loaded_at] * n_rows, pa.timestamp("us")),
+            "trace_format": pa.array([plan.trace_format] * n_rows, pa.string()),
         }
     ).select(list(CONVERSATION_COLUMNS))
 
-    n_messages = len(flat)
-    messages = pa.table(
+    value_format = VALUE_FORMATS[plan.trace_format]
+    messages_table = pa.table(
         {
             "source": pa.array([meta.source] * n_messages, pa.string()),
             "config": pa.array([meta.config] * n_messages, pa.string()),
@@ -218,12 +235,169 @@ def explode_batch(batch: pa.Table, plan: SchemaPlan, meta: SliceMeta, first_row:
             "row_index": pa.array(message_rows),
             "conversation_id": message_ids,
             "message_index": pa.array(message_index),
-            "role": roles,
-            "value": values,
+            "role": messages.roles,
+            "value": messages.values,
+            "value_format": pa.array([value_format] * n_messages, pa.string()),
         }
     ).select(list(MESSAGE_COLUMNS))
-    message_bytes = int(pc.sum(pc.binary_length(values)).as_py() or 0)
-    return Exploded(conversations, messages, issues.table(), message_bytes)
+    message_bytes = int(pc.sum(pc.binary_length(messages.values)).as_py() or 0)
+    return Exploded(conversations, messages_table, issues.table(), message_bytes, len(derived))
+
+
+def _positions(counts: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """Each message's zero-based position in its conversation."""
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    return (np.arange(len(parents), dtype=np.int64) - starts[parents]).astype(np.int32)
+
+
+def _record_empty(lists: pa.Array, plan: SchemaPlan, row_index, ids, issues: _Issues) -> None:
+    """Rows whose message list is null or empty (an Anthropic `system` alone still lands)."""
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+    column = plan.messages_column
+    for position in np.flatnonzero(lengths == 0):
+        position = int(position)
+        issues.add(
+            int(row_index[position]),
+            ids[position].as_py(),
+            None,
+            column,
+            "empty_conversation",
+            f"{column} is null" if not lists[position].is_valid else f"{column} is empty",
+        )
+
+
+def _text_messages(lists: pa.Array, plan: SchemaPlan, row_index, ids, issues) -> _Messages:
+    """Hermes: the role and the text of every message, as given (vectorised)."""
+    counts = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+    counts = counts.astype(np.int64)
+    flat = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    message_index = _positions(counts, parents)
+    message_rows = row_index[parents]
+    message_ids = pc.take(ids, pa.array(parents)) if len(flat) else pa.array([], pa.string())
+
+    roles = _message_field(flat, plan.shape.role_key)
+    values = _message_field(flat, plan.shape.value_key)
+    roles = _valid_utf8(roles, "from", message_rows, message_ids, message_index, issues)
+    values = _valid_utf8(values, "value", message_rows, message_ids, message_index, issues)
+    _record_message_problems(
+        flat, roles, values, message_rows, message_ids, message_index, issues, HERMES
+    )
+    return _Messages(counts, parents, roles, values, message_ids)
+
+
+def _structured_messages(batch, lists, plan: SchemaPlan, row_index, ids, issues) -> _Messages:
+    """OpenAI / Anthropic: every message object as JSON text, the role as given.
+
+    A row's top-level `system` (Anthropic's: a string or text blocks) lands first, as the
+    message `{"role": "system", "content": <system>}`; its `messages` follow.
+    """
+    rows = python_values(lists)
+    system_column = plan.shape.system_column
+    systems = (
+        python_values(_combine(batch.column(system_column)))
+        if system_column is not None
+        else [None] * len(rows)
+    )
+    counts = np.zeros(len(rows), dtype=np.int64)
+    parents: list[int] = []
+    roles: list[str | None] = []
+    values: list[str | None] = []
+    for position, (row, system) in enumerate(zip(rows, systems, strict=True)):
+        landed = [] if system is None else [{"role": "system", "content": system}]
+        landed += row or []
+        counts[position] = len(landed)
+        for message in landed:
+            parents.append(position)
+            if message is None:
+                roles.append(None)
+                values.append(None)
+                continue
+            message = drop_nulls(message)
+            role = message.get("role") if isinstance(message, dict) else None
+            roles.append(role if isinstance(role, str) else None)
+            values.append(dumps(message))
+    parents_array = np.array(parents, dtype=np.int64)
+    message_rows = row_index[parents_array]
+    message_index = _positions(counts, parents_array)
+    message_ids = pc.take(ids, pa.array(parents_array)) if parents else pa.array([], pa.string())
+    role_array = _strings(roles, "role", message_rows, message_ids, message_index, issues)
+    value_array = _strings(values, "value", message_rows, message_ids, message_index, issues)
+    _record_message_problems(
+        None,
+        role_array,
+        None,
+        message_rows,
+        message_ids,
+        message_index,
+        issues,
+        plan.trace_format,
+        null_messages=pc.is_null(value_array),
+    )
+    return _Messages(counts, parents_array, role_array, value_array, message_ids)
+
+
+def _strings(values: list, field_name, rows, ids, message_index, issues: _Issues) -> pa.Array:
+    """Python strings as Arrow; lone surrogates (JSON escapes such as \\ud800 that no UTF-8
+    can hold) become U+FFFD, recorded."""
+    try:
+        return pa.array(values, pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):
+        pass
+    repaired = []
+    for position, value in enumerate(values):
+        if value is None:
+            repaired.append(None)
+            continue
+        try:
+            value.encode("utf-8")
+            repaired.append(value)
+        except UnicodeEncodeError as exc:
+            repaired.append(SURROGATE.sub("\ufffd", value))
+            issues.add(
+                int(rows[position]),
+                ids[position].as_py(),
+                int(message_index[position]),
+                field_name,
+                "invalid_utf8",
+                f"lone surrogate at character {exc.start}; replaced by U+FFFD",
+            )
+    return pa.array(repaired, pa.string())
+
+
+def _derive_missing_ids(ids: pa.Array, messages: _Messages) -> tuple[pa.Array, dict[int, str]]:
+    """Ids for the rows that have none, derived from what they landed.
+
+    `sha256:` and the first 32 hex digits of the SHA-256 of the UTF-8 bytes of
+    `json.dumps([[role, value], ...], ensure_ascii=False, separators=(",", ":"))` over the
+    row's landed messages in order (roles as given, values as landed). The same content gives
+    the same id in every slice and on every ingest; rows with the same messages share an id,
+    and are flagged duplicates within a slice.
+    """
+    missing = np.flatnonzero(pc.is_null(ids).to_numpy(zero_copy_only=False))
+    if not len(missing):
+        return ids, {}
+    starts = np.concatenate(([0], np.cumsum(messages.counts)[:-1])).astype(np.int64)
+    derived: dict[int, str] = {}
+    for position in missing:
+        position = int(position)
+        start, count = int(starts[position]), int(messages.counts[position])
+        roles = messages.roles.slice(start, count).to_pylist()
+        values = messages.values.slice(start, count).to_pylist()
+        derived[position] = derive_id(list(zip(roles, values, strict=True)))
+    filled = ids.to_pylist()
+    for position, value in derived.items():
+        filled[position] = value
+    return pa.array(filled, pa.string()), derived
+
+
+def derive_id(messages: list[tuple[str | None, str | None]]) -> str:
+    """The id of a conversation that has none (see `_derive_missing_ids`)."""
+    canonical = json.dumps(
+        [[role, value] for role, value in messages], ensure_ascii=False, separators=(",", ":")
+    )
+    digest = hashlib.sha256(canonical.encode("utf-8", errors="surrogatepass")).hexdigest()
+    return DERIVED_ID_PREFIX + digest[:DERIVED_ID_HEX_DIGITS]
 
 
 def _combine(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -280,38 +454,56 @@ def _valid_utf8(values, field_name, rows, ids, message_index, issues: _Issues) -
     return pa.array(repaired, pa.string())
 
 
-def _record_message_problems(flat, roles, values, rows, ids, message_index, issues) -> None:
-    if not len(flat):
+def _record_message_problems(
+    flat, roles, values, rows, ids, message_index, issues, trace_format, null_messages=None
+) -> None:
+    """Null messages, missing and unknown roles, and (text) missing values and NULs.
+
+    `flat` is the Hermes message structs (None for structured messages, whose nulls are
+    `null_messages` and whose values, JSON text, can neither be missing nor hold a NUL).
+    """
+    if not len(roles):
         return
-    checks = (
-        ("message", "null_message", "the message itself is null", pc.is_null(flat)),
+    if null_messages is None:
+        null_messages = pc.is_null(flat)
+    present = pc.invert(null_messages)
+    role_key = "from" if trace_format == HERMES else "role"
+    checks = [
+        ("message", "null_message", "the message itself is null", null_messages),
         (
-            "from",
+            role_key,
             "missing_role",
-            "message has no 'from'",
-            pc.and_(pc.is_valid(flat), pc.is_null(roles)),
+            f"message has no {role_key!r}",
+            pc.and_(present, pc.is_null(roles)),
         ),
         (
-            "value",
-            "missing_value",
-            "message has no 'value'",
-            pc.and_(pc.is_valid(flat), pc.is_null(values)),
-        ),
-        (
-            "from",
+            role_key,
             "unknown_role",
             None,
             pc.and_(
-                pc.is_valid(roles), pc.invert(pc.is_in(roles, value_set=pa.array(KNOWN_ROLES)))
+                pc.is_valid(roles),
+                pc.invert(pc.is_in(roles, value_set=pa.array(KNOWN_ROLES[trace_format]))),
             ),
         ),
-        (
-            "value",
-            "nul_character",
-            "value holds NUL characters (landed as given)",
-            _holds_nul(values),
-        ),
-    )
+    ]
+    if values is not None:
+        checks.insert(
+            2,
+            (
+                "value",
+                "missing_value",
+                "message has no 'value'",
+                pc.and_(present, pc.is_null(values)),
+            ),
+        )
+        checks.append(
+            (
+                "value",
+                "nul_character",
+                "value holds NUL characters (landed as given)",
+                _holds_nul(values),
+            )
+        )
     for field_name, issue, detail, mask in checks:
         if mask is None:
             continue
@@ -347,15 +539,31 @@ def _holds_nul(values: pa.Array) -> pa.Array | None:
 
 
 def _string_column(batch, name, n_rows, plan: SchemaPlan, rows, ids, issues) -> pa.Array:
-    if name in plan.missing_columns:
+    """A conversation column as text: strings as given, numbers cast, and a list or an object
+    (a `tools` list, a JSON value) as its JSON text (tracehouse.ingest.structured)."""
+    if name not in batch.column_names:
         return pa.nulls(n_rows, pa.string())
-    values = _as_string(_combine(batch.column(name)))
+    column = _combine(batch.column(name))
+    if _is_nested(column.type):
+        return pa.array(
+            [
+                value if value is None or isinstance(value, str) else dumps(drop_nulls(value))
+                for value in python_values(column)
+            ],
+            pa.string(),
+        )
+    values = _as_string(column)
     return _valid_utf8(values, name, rows, ids, None, issues)
+
+
+def _is_nested(kind: pa.DataType) -> bool:
+    return is_json_type(kind) or pa.types.is_nested(kind) or pa.types.is_union(kind)
 
 
 def _extra_columns(batch: pa.Table, names: tuple[str, ...]) -> pa.Array:
     """Columns the raw layer has no place for, kept per row as JSON text."""
     if not names:
         return pa.nulls(batch.num_rows, pa.string())
-    rows = batch.select(list(names)).to_pylist()
+    columns = {name: python_values(batch.column(name)) for name in names}
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     return pa.array([json.dumps(row, ensure_ascii=False, default=str) for row in rows], pa.string())

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from tracehouse.ingest.explode import Exploded, SliceMeta
-from tracehouse.ingest.schema import DDL, RAW_SCHEMA
+from tracehouse.ingest.schema import ADDED_COLUMNS, DDL, RAW_SCHEMA, upgrade_statements
 
 SLICE_TABLES = ("conversations", "messages", "ingest_issues")
 
@@ -31,9 +31,27 @@ class LoadStats:
     duplicate_ids: int
 
 
+def derived_id_detail(rows: int) -> str:
+    return (
+        f"{rows} rows have no id; each got 'sha256:' and the first 32 hex digits of the "
+        "SHA-256 of its messages (README: Trace formats)"
+    )
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables, or add the columns a warehouse of an older ingest lacks."""
     for statement in DDL:
         con.execute(statement)
+    for table, column, value in ADDED_COLUMNS:
+        present = con.execute(
+            "select count(*) from information_schema.columns "
+            "where table_catalog = current_database() and table_schema = ? "
+            "and table_name = ? and column_name = ?",
+            [RAW_SCHEMA, table, column],
+        ).fetchone()[0]
+        if not present:
+            for statement in upgrade_statements(table, column, value):
+                con.execute(statement)
 
 
 def replace_slice(
@@ -51,7 +69,7 @@ def replace_slice(
     """
     ensure_schema(con)
     key = [meta.source, meta.config, meta.split]
-    conversations = messages = message_bytes = 0
+    conversations = messages = message_bytes = derived_ids = 0
     staged: Staged | None = None
     con.execute("begin transaction")
     try:
@@ -75,8 +93,15 @@ def replace_slice(
                 conversations += exploded.conversations.num_rows
                 messages += exploded.messages.num_rows
                 message_bytes += exploded.message_bytes
+                derived_ids += exploded.derived_ids
                 if on_batch is not None:
                     on_batch(exploded)
+        if derived_ids:
+            con.execute(
+                f"insert into {RAW_SCHEMA}.ingest_issues "
+                "values (?, ?, ?, ?, null, null, null, 'id', 'derived_id', ?)",
+                [meta.load_id, *key, derived_id_detail(derived_ids)],
+            )
         duplicates = _flag_duplicate_ids(con, meta)
         issues = con.execute(
             f"select count(*) from {RAW_SCHEMA}.ingest_issues "

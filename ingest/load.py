@@ -65,6 +65,12 @@ class Slice:
         """The columns every batch is cast to (read from the files' metadata, not the rows)."""
         return self.dataset.features.arrow_schema
 
+    def head(self, rows: int) -> pa.Table:
+        """The first `rows` rows (read afresh: `batches` starts again from the beginning)."""
+        for batch in self.batches(rows):
+            return batch
+        return self.schema.empty_table()
+
     def batches(self, batch_size: int) -> Iterator[pa.Table]:
         """Record batches of at most `batch_size` rows, read as they are needed.
 

@@ -14,10 +14,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from tracehouse.ingest.errors import SchemaError
 from tracehouse.ingest.explode import Exploded, SchemaPlan, SliceMeta, explode_batch, plan_schema
 from tracehouse.ingest.lake import check_slices, stage_slice
 from tracehouse.ingest.land import LoadStats, replace_slice
 from tracehouse.ingest.load import Slice, choose_configs, load_slice, resolve_source
+from tracehouse.ingest.shapes import SAMPLE_ROWS
 
 DEFAULT_BATCH_ROWS = 500
 READ_AHEAD = 1  # batches read and exploded ahead of the one being inserted
@@ -47,7 +49,11 @@ def prepare_slices(
     prepared = []
     for config in choose_configs(spec, configs, cache_dir):
         loaded = load_slice(spec, config, split, batch_rows, cache_dir)
-        prepared.append((loaded, plan_schema(loaded.schema)))
+        try:
+            plan = plan_schema(loaded.schema, sample=partial(loaded.head, SAMPLE_ROWS))
+        except SchemaError as exc:
+            raise SchemaError(f"{loaded.source} [{config}]: {exc}") from None
+        prepared.append((loaded, plan))
     if lake is not None:
         check_slices(lake, [(loaded.source, loaded.config, loaded.split) for loaded, _ in prepared])
     return prepared

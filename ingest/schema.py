@@ -1,7 +1,13 @@
 """The raw layer's tables: the contract between `tracehouse ingest` and the dbt sources.
 
 Nothing is parsed here. Keys: a conversation is one row of one slice
-(source, config, split) at `row_index`; `conversation_id` is the `id` as given and may repeat.
+(source, config, split) at `row_index`; `conversation_id` is the `id` as given (or derived
+from the content when the row has none) and may repeat.
+
+`trace_format` (conversations) is the shape the row came in: `hermes`, `openai` or
+`anthropic`. `value_format` (messages) says what `value` holds: `text`, the message text as
+given (Hermes/ShareGPT), or `openai` / `anthropic`, the whole message object as JSON (see
+tracehouse.ingest.structured for the exact serialization).
 """
 
 RAW_SCHEMA = "raw"
@@ -23,7 +29,8 @@ DDL: tuple[str, ...] = (
         is_duplicate_id boolean not null,
         extra_columns varchar,
         load_id varchar not null,
-        loaded_at timestamp not null
+        loaded_at timestamp not null,
+        trace_format varchar not null
     )
     """,
     f"""
@@ -35,7 +42,8 @@ DDL: tuple[str, ...] = (
         conversation_id varchar,
         message_index integer not null,
         role varchar,
-        value varchar
+        value varchar,
+        value_format varchar not null
     )
     """,
     f"""
@@ -68,6 +76,24 @@ DDL: tuple[str, ...] = (
     """,
 )
 
+# Columns added after the first release, at the end of their table (inserts are by position,
+# so a warehouse upgraded in place and a new one have the same column order): table, column,
+# the value of the rows an older ingest landed (all of them Hermes text).
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("conversations", "trace_format", "hermes"),
+    ("messages", "value_format", "text"),
+)
+
+
+def upgrade_statements(table: str, column: str, value: str) -> tuple[str, ...]:
+    """Add a not-null column to a table that lacks it, filling its rows with `value`."""
+    return (
+        f"alter table {RAW_SCHEMA}.{table} add column {column} varchar default '{value}'",
+        f"alter table {RAW_SCHEMA}.{table} alter column {column} set not null",
+        f"alter table {RAW_SCHEMA}.{table} alter column {column} drop default",
+    )
+
+
 CONVERSATION_COLUMNS: tuple[str, ...] = (
     "source",
     "config",
@@ -83,6 +109,7 @@ CONVERSATION_COLUMNS: tuple[str, ...] = (
     "extra_columns",
     "load_id",
     "loaded_at",
+    "trace_format",
 )
 
 MESSAGE_COLUMNS: tuple[str, ...] = (
@@ -94,6 +121,7 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
     "message_index",
     "role",
     "value",
+    "value_format",
 )
 
 ISSUE_COLUMNS: tuple[str, ...] = (

@@ -573,3 +573,303 @@ def _json_or_none(text: str) -> Any:
         return json.loads(text.strip())
     except json.JSONDecodeError:
         return None
+
+
+# --- the same conversations in the OpenAI and Anthropic shapes ------------------------------
+#
+# Each shape is read back here by its own small reader into one plain form per conversation
+# (system text, human texts, and per assistant turn its think blocks, visible words, calls
+# and the results paired with them), with the Hermes text read by `segment_gpt` above. The
+# three forms must be equal: the shapes hold the same conversations.
+
+FORMATS = ("hermes", "openai", "anthropic")
+SHAPES_SEED = 3
+
+
+@pytest.fixture(scope="module")
+def shaped_dirs(tmp_path_factory) -> dict[str, Path]:
+    """The same 30 conversations per config (every quirk present) in each shape."""
+    root = tmp_path_factory.mktemp("shapes")
+    for name in FORMATS:
+        generate_dataset(root / name, QUOTA, seed=SHAPES_SEED, duplicate_ids=1, trace_format=name)
+    return {name: root / name for name in FORMATS}
+
+
+QUOTA = generate.QUOTA_MIN_CONVERSATIONS
+
+
+def read_lines(root: Path, config: str) -> list[dict[str, Any]]:
+    path = root / "data" / config / "train.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def plain_call(name: Any, arguments: Any) -> tuple:
+    """(name, arguments) of a well-formed call; ("malformed", is_valid_json) otherwise."""
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except json.JSONDecodeError:
+            return ("malformed", False)
+    if not isinstance(name, str) or not isinstance(arguments, dict):
+        return ("malformed", True)
+    return (name, arguments)
+
+
+def plain_content(content: Any) -> Any:
+    """A result's content as a value: JSON objects parsed, text kept."""
+    if isinstance(content, str):
+        parsed = _json_or_none(content)
+        return parsed if isinstance(parsed, dict | list) else content
+    return content
+
+
+def plain_turn(thinks, text: str, calls: list[tuple]) -> dict[str, Any]:
+    return {
+        "thinks": [(think.strip("\n"), how) for think, how in thinks],
+        "words": text.split(),
+        "calls": calls,
+    }
+
+
+def hermes_plain(row: dict[str, Any]) -> dict[str, Any]:
+    messages = row["conversations"]
+    steps: list[Any] = []
+    calls_of_turn: list[tuple] = []
+    for message in messages[1:]:
+        role, value = message["from"], message["value"]
+        if role == "human":
+            steps.append(("human", value))
+        elif role == "gpt":
+            thinks, bodies, text = segment_gpt(value)
+            calls_of_turn = []
+            for body, closed in bodies:
+                parsed = _json_or_none(body)
+                if parsed is None or not closed:
+                    calls_of_turn.append(("malformed", parsed is not None))
+                elif isinstance(parsed, dict):
+                    calls_of_turn.append(plain_call(parsed.get("name"), parsed.get("arguments")))
+                else:
+                    calls_of_turn.append(("malformed", True))
+            steps.append(("assistant", plain_turn(thinks, text, calls_of_turn)))
+        else:
+            blocks = [b.strip() for b in response_blocks(value)]
+            parsed = [_json_or_none(b) for b in blocks]
+            names = [p.get("name") if isinstance(p, dict) else None for p in parsed]
+            call_names = [c[0] if c[0] != "malformed" else None for c in calls_of_turn]
+            paired = pair(call_names, names)
+            call_of = {j: i for i, j in enumerate(paired) if j is not None}
+            results = []
+            for j, (block, value_) in enumerate(zip(blocks, parsed, strict=True)):
+                content = value_.get("content") if isinstance(value_, dict) else block
+                results.append((call_of[j], plain_content(content)))
+            steps.append(("results", results))
+    return {"system": messages[0]["value"], "steps": steps}
+
+
+def openai_plain(row: dict[str, Any]) -> dict[str, Any]:
+    messages = row["messages"]
+    steps: list[Any] = []
+    ids: list[str] = []
+    for message in messages[1:]:
+        role = message["role"]
+        if role == "user":
+            steps.append(("human", message["content"]))
+        elif role == "assistant":
+            thinks, bodies, text = segment_gpt(message.get("content") or "")
+            assert bodies == [], "calls are in tool_calls, not in the content"
+            if message.get("reasoning_content") is not None:
+                thinks = [("\n" + message["reasoning_content"] + "\n", "closed"), *thinks]
+            calls = message.get("tool_calls") or []
+            ids = [call["id"] for call in calls]
+            plain = [
+                plain_call(call["function"].get("name"), call["function"]["arguments"])
+                for call in calls
+            ]
+            steps.append(("assistant", plain_turn(thinks, text, plain)))
+        else:
+            result = (ids.index(message["tool_call_id"]), plain_content(message["content"]))
+            if steps[-1][0] == "results":
+                steps[-1][1].append(result)
+            else:
+                steps.append(("results", [result]))
+    return {"system": messages[0]["content"], "steps": steps}
+
+
+def anthropic_plain(row: dict[str, Any]) -> dict[str, Any]:
+    steps: list[Any] = []
+    ids: list[str] = []
+    for message in row["messages"]:
+        content = message["content"]
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        if message["role"] == "user" and blocks[0]["type"] == "tool_result":
+            results = []
+            for block in blocks:
+                value = plain_content(block["content"])
+                assert block["is_error"] == (error_kind(value, True) is not None)
+                results.append((ids.index(block["tool_use_id"]), value))
+            steps.append(("results", results))
+        elif message["role"] == "user":
+            steps.append(("human", content))
+        else:
+            text = "".join(b["text"] for b in blocks if b["type"] == "text")
+            thinks, bodies, text = segment_gpt(text)
+            assert bodies == []
+            thinking = [
+                ("\n" + b["thinking"] + "\n", "closed") for b in blocks if b["type"] == "thinking"
+            ]
+            uses = [b for b in blocks if b["type"] == "tool_use"]
+            ids = [use["id"] for use in uses]
+            calls = [plain_call(use.get("name"), use["input"]) for use in uses]
+            steps.append(("assistant", plain_turn(thinking + thinks, text, calls)))
+    return {"system": row["system"], "steps": steps}
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_every_shape_holds_the_same_conversations(shaped_dirs, config: str) -> None:
+    hermes_rows = read_rows(shaped_dirs["hermes"], config)
+    hermes = [hermes_plain(row) for row in hermes_rows]
+    assert sum(len(c["steps"]) for c in hermes) > 10 * QUOTA
+    for name, reader in (("openai", openai_plain), ("anthropic", anthropic_plain)):
+        rows = read_lines(shaped_dirs[name], config)
+        assert len(rows) == QUOTA
+        for expected, row in zip(hermes, rows, strict=True):
+            assert reader(row) == expected, (name, row["id"])
+        for column in ("id", "category", "subcategory", "task"):
+            assert [row[column] for row in rows] == [row[column] for row in hermes_rows]
+    declared = [json.loads(row["tools"]) for row in hermes_rows]
+    assert [row["tools"] for row in read_lines(shaped_dirs["openai"], config)] == declared
+    assert [row["tools"] for row in read_lines(shaped_dirs["anthropic"], config)] == [
+        [
+            {
+                "name": tool["function"]["name"],
+                "description": tool["function"]["description"],
+                "input_schema": tool["function"]["parameters"],
+            }
+            for tool in tools
+        ]
+        for tools in declared
+    ]
+
+
+def test_quirks_of_the_text_survive_where_the_shape_can_hold_them(shaped_dirs) -> None:
+    for config in CONFIGS:
+        openai = [m for row in read_lines(shaped_dirs["openai"], config) for m in row["messages"]]
+        contents = [m["content"] for m in openai if m["role"] == "assistant" and m["content"]]
+        assert any(c.startswith("<think>\n") and "</think>" not in c for c in contents)
+        assert any("</think>" in c and "<think>" not in c for c in contents)
+        assert any(m.get("reasoning_content") == "" for m in openai)
+        functions = [c["function"] for m in openai for c in m.get("tool_calls") or []]
+        assert any(_json_or_none(f["arguments"]) is None for f in functions), "invalid JSON"
+        assert any(isinstance(_json_or_none(f["arguments"]), list) for f in functions)
+        assert any("name" not in f for f in functions)
+        assert any(m["role"] == "tool" and "name" not in m for m in openai) == (
+            config == "glm-5.1"
+        ), "a result that is not JSON has no name (glm's legacy results)"
+
+        anthropic = [
+            m for row in read_lines(shaped_dirs["anthropic"], config) for m in row["messages"]
+        ]
+        blocks = [b for m in anthropic if isinstance(m["content"], list) for b in m["content"]]
+        uses = [b for b in blocks if b["type"] == "tool_use"]
+        assert any(isinstance(use["input"], str) for use in uses)
+        assert any(isinstance(use["input"], list) for use in uses)
+        assert any("name" not in use for use in uses)
+        assert any(b["type"] == "thinking" and b["thinking"] == "" for b in blocks)
+        assert any(b["type"] == "tool_result" and b["is_error"] for b in blocks)
+        assert any(
+            isinstance(m["content"], list)
+            and [b["type"] for b in m["content"]][-2:] == ["tool_use", "text"]
+            for m in anthropic
+        ), "text after the calls stays after them"
+
+
+def test_every_shape_has_the_same_ground_truth_but_its_format_figures(shaped_dirs) -> None:
+    truths = {name: read_truth(path) for name, path in shaped_dirs.items()}
+    for name, truth in truths.items():
+        assert truth["parameters"].pop("format") == name
+        suffix = "parquet" if name == "hermes" else "jsonl"
+        assert truth["parameters"].pop("files") == {
+            config: f"data/{config}/train.{suffix}" for config in CONFIGS
+        }
+        for counts in (*truth["configs"].values(), truth["total"]):
+            formats = counts.pop("formats")
+            for shape, figures in formats.items():
+                chars = figures.pop("message_chars", None)
+                assert (chars is not None) == (shape in ("hermes", name)), (name, shape)
+            counts["formats"] = formats
+    assert truths["openai"] == truths["hermes"]
+    assert truths["anthropic"] == truths["hermes"]
+
+
+def test_format_figures_count_the_written_records(shaped_dirs) -> None:
+    openai_roles = {"system": "system", "user": "human", "assistant": "gpt", "tool": "tool"}
+    for config in CONFIGS:
+        truth = read_truth(shaped_dirs["hermes"])["configs"][config]
+        formats = truth["formats"]
+        rows = read_lines(shaped_dirs["openai"], config)
+        roles = Counter(openai_roles[m["role"]] for row in rows for m in row["messages"])
+        assert formats["openai"]["messages"] == sum(len(row["messages"]) for row in rows)
+        assert formats["openai"]["messages_by_role"] == dict(roles)
+        assert [p["messages_by_format"]["openai"] for p in truth["per_conversation"]] == [
+            len(row["messages"]) for row in rows
+        ]
+        rows = read_lines(shaped_dirs["anthropic"], config)
+        roles = Counter(
+            "tool"
+            if isinstance(m["content"], list) and m["content"][0]["type"] == "tool_result"
+            else {"user": "human", "assistant": "gpt"}[m["role"]]
+            for row in rows
+            for m in row["messages"]
+        )
+        roles["system"] = sum(row["system"] is not None for row in rows)
+        assert formats["anthropic"]["messages_by_role"] == dict(roles)
+        assert formats["anthropic"]["messages"] == sum(roles.values())
+        assert formats["hermes"]["messages"] == truth["messages"]
+        assert formats["hermes"]["messages_by_role"] == truth["messages_by_role"]
+        assert formats["hermes"]["legacy_errors"] == formats["anthropic"]["legacy_errors"]
+        assert formats["hermes"]["legacy_errors"] == truth["legacy_errors"]
+        assert formats["openai"]["legacy_errors"] >= truth["legacy_errors"]
+
+
+def test_structured_shapes_load_with_datasets_and_repeat_byte_for_byte(
+    shaped_dirs, tmp_path: Path
+) -> None:
+    for name in ("openai", "anthropic"):
+        assert datasets.get_dataset_config_names(str(shaped_dirs[name])) == list(CONFIGS)
+        readme = (shaped_dirs[name] / "README.md").read_text(encoding="utf-8")
+        assert "        path: data/kimi/train.jsonl\n" in readme
+        dataset = datasets.load_dataset(
+            str(shaped_dirs[name]), "kimi", split="train", cache_dir=str(tmp_path / "cache")
+        )
+        assert dataset.num_rows == QUOTA
+        again = tmp_path / "again" / name
+        generate_dataset(again, QUOTA, seed=SHAPES_SEED, duplicate_ids=1, trace_format=name)
+        assert tree_bytes(again) == tree_bytes(shaped_dirs[name])
+
+
+def test_the_hermes_shape_is_unchanged_by_the_format_option(shaped_dirs, tmp_path) -> None:
+    generate_dataset(tmp_path, QUOTA, seed=SHAPES_SEED, duplicate_ids=1)
+    assert tree_bytes(tmp_path) == tree_bytes(shaped_dirs["hermes"])
+    with pytest.raises(ValueError, match="unknown format 'xml'"):
+        generate_dataset(tmp_path / "bad", 3, trace_format="xml")
+
+
+def test_the_generate_command_writes_the_format_asked_for(tmp_path: Path) -> None:
+    from tests.conftest import tracehouse
+
+    out = tmp_path / "anthropic"
+    result = tracehouse(
+        "generate", str(out), "--conversations", "2", "--configs", "kimi", "--format", "anthropic"
+    )
+    assert json.loads(result.stdout) == {
+        "out_dir": str(out),
+        "configs": ["kimi"],
+        "format": "anthropic",
+    }
+    assert sorted(p.name for p in (out / "data" / "kimi").iterdir()) == ["train.jsonl"]
+    assert read_truth(out)["parameters"]["format"] == "anthropic"
+    bad = tracehouse(
+        "generate", str(tmp_path / "x"), "--conversations", "2", "--format", "xml", check=False
+    )
+    assert bad.returncode == 2
+    assert "invalid choice: 'xml'" in bad.stderr and "Traceback" not in bad.stderr

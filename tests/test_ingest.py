@@ -333,11 +333,15 @@ def test_a_missing_file_or_unknown_config_fails_before_touching_the_warehouse(tm
     assert not db.exists()
 
 
-def test_a_table_without_conversations_is_refused_by_name(tmp_path):
+def test_a_table_in_no_trace_shape_is_refused_naming_its_columns_and_the_shapes(tmp_path):
+    db = tmp_path / "wh.duckdb"
     source = write_hub_layout(tmp_path / "hub", {"kimi": pa.table({"id": ["a"], "text": ["x"]})})
-    result = tracehouse("ingest", str(source), "--db", str(tmp_path / "wh.duckdb"), check=False)
+    result = tracehouse("ingest", str(source), "--db", str(db), check=False)
     assert result.returncode == 1
-    assert "no 'conversations' column (columns: id, text)" in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "no 'conversations' or 'messages' column (columns: id, text)" in line
+    assert "accepted: hermes (" in line and "openai (" in line and "anthropic (" in line
+    assert not db.exists()
 
 
 def test_a_locked_warehouse_names_the_one_writer_rule(tmp_path):

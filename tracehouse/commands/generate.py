@@ -10,14 +10,17 @@ from tracehouse.commands.common import add_quiet_argument
 from tracehouse.errors import UserError
 from tracehouse.progress import progress_bar, say
 
+FORMATS = ("hermes", "openai", "anthropic")  # tracehouse.sample.shapes.FORMATS, not imported
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "generate",
-        help="write a synthetic Hermes dataset in hub layout (the test and benchmark fixture)",
-        description="Write README.md (with a configs: block), data/<config>/train.parquet and "
-        "ground_truth.json into OUT_DIR, so that `datasets.load_dataset(OUT_DIR, config)` "
-        "reads it exactly as it reads the hub.",
+        help="write a synthetic agent-trace dataset in hub layout (the test and benchmark fixture)",
+        description="Write README.md (with a configs: block), data/<config>/train.parquet "
+        "(Hermes) or train.jsonl (OpenAI, Anthropic) and ground_truth.json into OUT_DIR, so "
+        "that `datasets.load_dataset(OUT_DIR, config)` reads it exactly as it reads the hub. "
+        "The same seed writes the same conversations in every format.",
     )
     parser.add_argument(
         "out_dir", type=Path, metavar="OUT_DIR", help="folder to write (created if missing)"
@@ -42,6 +45,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="K",
         help="rows per config that reuse an earlier row's id (for ingest tests; default: 0)",
     )
+    parser.add_argument(
+        "--format",
+        dest="trace_format",
+        choices=FORMATS,
+        default="hermes",
+        help="the traces' shape: hermes (ShareGPT conversations with <think>/<tool_call> "
+        "tags, Parquet), openai (chat messages with tool_calls, JSON lines) or anthropic "
+        "(Messages content blocks, JSON lines) (default: hermes)",
+    )
     add_quiet_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -61,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
             configs=configs,
             duplicate_ids=args.duplicate_ids,
             progress=bar.update,
+            trace_format=args.trace_format,
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -73,5 +86,13 @@ def run(args: argparse.Namespace) -> int:
         args.quiet,
     )
     if not args.quiet:
-        print(json.dumps({"out_dir": str(args.out_dir), "configs": list(configs)}))
+        print(
+            json.dumps(
+                {
+                    "out_dir": str(args.out_dir),
+                    "configs": list(configs),
+                    "format": args.trace_format,
+                }
+            )
+        )
     return 0

@@ -28,6 +28,7 @@ from tracehouse.sample.results import (
     ok_result,
     undeclared_result,
 )
+from tracehouse.sample.shapes import AssistantParts, CallPart, ResultPart
 from tracehouse.sample.text import (
     FOLLOW_UPS,
     ITERATION_LIMIT,
@@ -167,6 +168,11 @@ class PlannedCall:
     tool: str | None  # a declared tool to run, or None (malformed / undeclared)
     args: Args
     call_id: str = ""
+    kind: str = "ok"  # ok, invalid_json, unclosed, non_object, nameless (CallPart.kind)
+    meant: str = ""  # the tool name the model meant to call
+
+    def part(self) -> CallPart:
+        return CallPart(self.call_id, self.kind, self.meant, self.args)
 
 
 @dataclass
@@ -267,7 +273,9 @@ class ConversationBuilder:
         elif ending == "thanks":
             self._final_answer()
             self._add(MessageRecord("human", "Thanks, that's all I needed."))
-            self._add(MessageRecord("gpt", self.rng.choice(SHORT_REPLIES), has_text=True))
+            reply = self.rng.choice(SHORT_REPLIES)
+            detail = AssistantParts(None, "none", reply)
+            self._add(MessageRecord("gpt", reply, has_text=True, detail=detail))
 
     def _add(self, message: MessageRecord) -> None:
         self.messages.append(message)
@@ -311,8 +319,12 @@ class ConversationBuilder:
 
     def _final_answer(self) -> None:
         text, words = self._reasoning(answering=True)
-        value = f"<think>\n{text}\n</think>\n{final_answer_text(self.rng)}"
-        self._add(MessageRecord("gpt", value, thinks=[ThinkRecord(words)], has_text=True))
+        answer = final_answer_text(self.rng)
+        value = f"<think>\n{text}\n</think>\n{answer}"
+        detail = AssistantParts(text, "closed", answer)
+        self._add(
+            MessageRecord("gpt", value, thinks=[ThinkRecord(words)], has_text=True, detail=detail)
+        )
         self.last_result = None
 
     # --- calling turns ----------------------------------------------------------------------
@@ -393,10 +405,15 @@ class ConversationBuilder:
             args = {"command": "curl -s http://localhost:8000/comments"}
         text = "<tool_call>\n" + _dump({"name": tool, "arguments": args}) + "\n</tool_call>"
         record = CallRecord(name=tool, valid_json=True, malformed=False, declared=True)
-        return PlannedCall(record, text, tool, tool, args)
+        return PlannedCall(record, text, tool, tool, args, meant=tool)
 
     def _malformed_call(self, call: PlannedCall, feature: str) -> PlannedCall:
         name, args = call.tool, call.args
+        kind = {
+            "invalid_json_call": "invalid_json",
+            "non_object_call": "non_object",
+            "nameless_call": "nameless",
+        }.get(feature, "unclosed")
         if feature == "invalid_json_call":
             body, valid = _dump({"name": name, "arguments": args})[:-1], False
         elif feature == "non_object_call":
@@ -408,27 +425,29 @@ class ConversationBuilder:
             body, valid = full[: max(12, len(full) // 2)], False
         closing = "" if feature == "unclosed_call" else "\n</tool_call>"
         record = CallRecord(name=None, valid_json=valid, malformed=True, declared=False)
-        return PlannedCall(record, f"<tool_call>\n{body}{closing}", MALFORMED_NAME, None, args)
+        text = f"<tool_call>\n{body}{closing}"
+        return PlannedCall(record, text, MALFORMED_NAME, None, args, kind=kind, meant=call.meant)
 
     def _undeclared_call(self) -> PlannedCall:
         name = self.rng.choice(UNDECLARED_NAMES)
         args = {"path": "."} if name != "writ" else {"path": "notes.md", "content": "draft\n"}
         text = "<tool_call>\n" + _dump({"name": name, "arguments": args}) + "\n</tool_call>"
         record = CallRecord(name=name, valid_json=True, malformed=False, declared=False)
-        return PlannedCall(record, text, name, None, args)
+        return PlannedCall(record, text, name, None, args, meant=name)
 
     def _write_gpt(self, calls: list[PlannedCall], feature: str | None) -> None:
         """Assemble the calling gpt message from its parts, recording each part."""
         rng, style = self.rng, self.style
         body = "\n".join(call.text for call in calls)
-        if feature == "stray_text":
-            body += "\n " + rng.choice(STRAY_TEXTS)
+        trailing = "\n " + rng.choice(STRAY_TEXTS) if feature == "stray_text" else ""
+        body += trailing
         preamble = ""
         plain = feature in (None, "no_think", "empty_think", "unopened_think", "stray_text")
         if feature != "unclosed_call" and plain and rng.random() < style.visible_text_rate:
             preamble = call_preamble(rng) + "\n"
         has_text = bool(preamble) or feature == "stray_text"
         thinks: list[ThinkRecord] = []
+        think, think_style = None, "none"
         natural_empty = feature is None and rng.random() < style.empty_think_rate
         natural_none = feature is None and rng.random() < style.no_think_rate
         if feature == "no_think" or natural_none:
@@ -436,8 +455,13 @@ class ConversationBuilder:
         elif feature == "empty_think" or natural_empty:
             value = "<think>\n</think>\n" + preamble + body
             thinks.append(ThinkRecord(0))
+            think, think_style = "", "closed"
         else:
             text, words = self._reasoning()
+            think = text
+            think_style = {"unclosed_think": "unclosed", "unopened_think": "unopened"}.get(
+                feature or "", "closed"
+            )
             if feature == "unclosed_think":
                 value = f"<think>\n{text}\n{body}"
                 thinks.append(ThinkRecord(words, unclosed=True))
@@ -448,7 +472,14 @@ class ConversationBuilder:
                 value = f"<think>\n{text}\n</think>\n{preamble}{body}"
                 thinks.append(ThinkRecord(words))
         records = [call.record for call in calls]
-        self._add(MessageRecord("gpt", value, thinks=thinks, calls=records, has_text=has_text))
+        detail = AssistantParts(
+            think, think_style, preamble, tuple(c.part() for c in calls), trailing
+        )
+        self._add(
+            MessageRecord(
+                "gpt", value, thinks=thinks, calls=records, has_text=has_text, detail=detail
+            )
+        )
 
     # --- responses --------------------------------------------------------------------------
 
@@ -543,11 +574,14 @@ class ConversationBuilder:
     def _write_tool(self, responses: list[PlannedResponse]) -> None:
         blocks: list[str] = []
         records: list[ResponseRecord] = []
+        parts: list[ResultPart] = []
         for response in responses:
             text, record = self._response_block(response)
             blocks.append(text)
             records.append(record)
-        self._add(MessageRecord("tool", "\n".join(blocks), responses=records))
+            failed = response.kind is not None
+            parts.append(ResultPart(response.name, response.content, response.style, failed))
+        self._add(MessageRecord("tool", "\n".join(blocks), responses=records, detail=parts))
         failed = next((r for r in responses if r.kind), None)
         shown = failed or responses[0]
         self.last_result = (shown.name, shown.content, shown.kind)

@@ -10,6 +10,11 @@ so that `datasets.load_dataset(OUT_DIR, "kimi", split="train")` reads it exactly
 `lambda/hermes-agent-reasoning-traces` from the hub. It is the fixture of every test and
 benchmark and the embedded default of `tracehouse run`.
 
+`trace_format="openai"` or `"anthropic"` writes the same conversations (same seed, same
+calls, results, failures, think text and outcomes) in that shape instead, as JSON lines,
+`OUT_DIR/data/<config>/train.jsonl` (tracehouse.sample.shapes), with the same ground truth:
+its `formats` part holds the few figures that depend on the shape.
+
 The ground truth is counted from the generator's own records of what it wrote (see
 `tracehouse.sample.truth`), never by re-parsing the output. Same arguments give the same bytes:
 every random draw comes from `random.Random` seeded by (seed, config), and Parquet is written
@@ -36,6 +41,20 @@ from tracehouse.sample.conversation import (
     ConversationBuilder,
     ConversationPlan,
     Style,
+)
+from tracehouse.sample.shapes import (
+    FORMAT_FIGURES,
+    FORMATS,
+    MESSAGE_CHARS_NOTE,
+    QUIRKS,
+    SAME_IN_EVERY_FORMAT_NOTE,
+    add_format_counts,
+    anthropic_messages,
+    anthropic_tools,
+    format_counts,
+    landed_messages,
+    openai_messages,
+    openai_tools,
 )
 from tracehouse.sample.tools import BROWSER_SETS, TOOLS_JSON
 from tracehouse.sample.truth import (
@@ -188,15 +207,19 @@ def generate_dataset(
     configs: Sequence[str] = ("kimi", "glm-5.1"),
     duplicate_ids: int = 0,
     progress: Progress | None = None,
+    trace_format: str = "hermes",
 ) -> dict:
-    """Write OUT_DIR/README.md, OUT_DIR/data/<config>/train.parquet, OUT_DIR/ground_truth.json;
-    return the ground truth.
+    """Write OUT_DIR/README.md, OUT_DIR/data/<config>/train.<parquet|jsonl>,
+    OUT_DIR/ground_truth.json; return the ground truth.
 
     `conversations` is per config. `duplicate_ids=k` makes k rows per config reuse an earlier
     row's id. `progress`, when given, is called with the number of rows just written (after
-    each row group), so a progress bar can `update` with it.
+    each row group), so a progress bar can `update` with it. `trace_format`: hermes (Parquet),
+    openai or anthropic (JSON lines).
     """
     configs = _check_arguments(conversations, configs, duplicate_ids)
+    if trace_format not in FORMATS:
+        raise ValueError(f"unknown format {trace_format!r} (known: {', '.join(FORMATS)})")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     truth: dict[str, Any] = {
@@ -207,16 +230,31 @@ def generate_dataset(
             "configs": list(configs),
             "duplicate_ids": duplicate_ids,
             "split": SPLIT,
-            "files": {config: data_path(config) for config in configs},
+            "format": trace_format,
+            "files": {config: data_path(config, trace_format) for config in configs},
+        },
+        "format_notes": {
+            "same_in_every_format": SAME_IN_EVERY_FORMAT_NOTE,
+            "format_figures": list(FORMAT_FIGURES),
+            "message_chars": MESSAGE_CHARS_NOTE,
+            "quirks": QUIRKS,
         },
         "configs": {},
         "total": {},
     }
+    formats: dict[str, Any] = {}
     for config in configs:
-        counts = write_config(out_dir, config, conversations, seed, duplicate_ids, progress)
+        counts = write_config(
+            out_dir, config, conversations, seed, duplicate_ids, progress, trace_format
+        )
         truth["configs"][config] = counts
-        add_counts(truth["total"], {k: v for k, v in counts.items() if k != "per_conversation"})
+        add_counts(
+            truth["total"],
+            {k: v for k, v in counts.items() if k not in ("per_conversation", "formats")},
+        )
+        add_format_counts(formats, counts["formats"])
     truth["total"] = finish_counts({**empty_counts(), **truth["total"]})
+    truth["total"]["formats"] = formats or _empty_formats()
     (out_dir / "README.md").write_text(readme(truth), encoding="utf-8")
     _write_json(out_dir / "ground_truth.json", _for_file(truth, conversations))
     return truth
@@ -245,8 +283,13 @@ def _check_arguments(
     return tuple(configs)
 
 
-def data_path(config: str) -> str:
-    return f"data/{config}/{SPLIT}.parquet"
+def data_path(config: str, trace_format: str = "hermes") -> str:
+    suffix = "parquet" if trace_format == "hermes" else "jsonl"
+    return f"data/{config}/{SPLIT}.{suffix}"
+
+
+def _empty_formats() -> dict[str, Any]:
+    return format_counts([])
 
 
 # --- planning -------------------------------------------------------------------------------
@@ -327,18 +370,21 @@ def write_config(
     seed: int,
     duplicate_ids: int,
     progress: Progress | None,
+    trace_format: str = "hermes",
 ) -> dict[str, Any]:
-    """Write one config's Parquet file in row groups; return its ground truth."""
+    """Write one config's file in row groups (Parquet) or lines (JSON); return its ground
+    truth. Every shape draws the same conversations: the shapes draw nothing at random."""
     style = STYLES[config]
     rng = random.Random(f"tracehouse-generate:{seed}:{config}")
     plans = plan_rows(rng, style, conversations)
     ids = make_ids(rng, conversations, duplicate_ids)
     row_seeds = [rng.getrandbits(64) for _ in range(conversations)]
     counts = empty_counts()
+    formats: dict[str, Any] = {}
     per_conversation: list[dict[str, Any]] = []
-    path = out_dir / data_path(config)
+    path = out_dir / data_path(config, trace_format)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(path, SCHEMA, compression="snappy") as writer:
+    with _Writer(path, trace_format) as writer:
         for start in range(0, conversations, ROW_GROUP_ROWS):
             rows = []
             for row in range(start, min(start + ROW_GROUP_ROWS, conversations)):
@@ -346,20 +392,92 @@ def write_config(
                 builder = ConversationBuilder(random.Random(row_seeds[row]), style, plan)
                 messages = builder.build()
                 summary = count_conversation(counts, messages, plan.category)
-                per_conversation.append({"id": ids[row], "row_index": row, **summary})
-                rows.append((ids[row], messages, plan, builder.task))
-            writer.write_table(rows_table(rows), row_group_size=ROW_GROUP_ROWS)
+                record = (ids[row], messages, plan, builder.task)
+                written = None
+                if trace_format != "hermes":
+                    record = structured_row(record, trace_format)
+                    written = {trace_format: landed_messages(record)}
+                shaped = format_counts(messages, written)
+                add_format_counts(formats, shaped)
+                by_format = {name: figures["messages"] for name, figures in shaped.items()}
+                per_conversation.append(
+                    {"id": ids[row], "row_index": row, **summary, "messages_by_format": by_format}
+                )
+                rows.append(record)
+            writer.write(rows)
             if progress is not None:
                 progress(len(rows))
-        if conversations == 0:
-            writer.write_table(SCHEMA.empty_table())
     counts["duplicate_ids"] = duplicate_ids
     counts = finish_counts(counts)
+    counts["formats"] = formats or _empty_formats()
     counts["per_conversation"] = per_conversation
     return counts
 
 
-def rows_table(rows: list[tuple[str, list[MessageRecord], ConversationPlan, str]]) -> pa.Table:
+Row = tuple[str, list[MessageRecord], ConversationPlan, str]  # id, messages, plan, task
+
+
+class _Writer:
+    """One config's data file: Parquet row groups (hermes) or JSON lines (openai, anthropic)."""
+
+    def __init__(self, path: Path, trace_format: str) -> None:
+        self.path = path
+        self.trace_format = trace_format
+        self.parquet: pq.ParquetWriter | None = None
+        self.lines = None
+        self.written = False
+
+    def __enter__(self) -> _Writer:
+        if self.trace_format == "hermes":
+            self.parquet = pq.ParquetWriter(self.path, SCHEMA, compression="snappy")
+        else:
+            self.lines = open(self.path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        return self
+
+    def write(self, rows: list) -> None:
+        """Hermes: Row tuples; openai / anthropic: their `structured_row` records."""
+        self.written = True
+        if self.parquet is not None:
+            self.parquet.write_table(rows_table(rows), row_group_size=ROW_GROUP_ROWS)
+            return
+        self.lines.write("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in rows))
+
+    def __exit__(self, *exc_info) -> None:
+        if self.parquet is not None:
+            if not self.written:
+                self.parquet.write_table(SCHEMA.empty_table())
+            self.parquet.close()
+        if self.lines is not None:
+            self.lines.close()
+
+
+def structured_row(row: Row, trace_format: str) -> dict[str, Any]:
+    """One JSON line: the conversation in the OpenAI or Anthropic shape, the same columns."""
+    row_id, messages, plan, task = row
+    tools = _tools(plan.tool_set)
+    record: dict[str, Any] = {"id": row_id}
+    if trace_format == "openai":
+        record["messages"] = openai_messages(messages)
+        record["tools"] = openai_tools(tools)
+    else:
+        system, shaped = anthropic_messages(messages)
+        record["system"] = system
+        record["messages"] = shaped
+        record["tools"] = anthropic_tools(tools)
+    record.update(category=plan.category, subcategory=plan.subcategory, task=task)
+    return record
+
+
+_TOOLS: dict[str, list[dict[str, Any]]] = {}
+
+
+def _tools(tool_set: str) -> list[dict[str, Any]]:
+    if tool_set not in _TOOLS:
+        _TOOLS[tool_set] = json.loads(TOOLS_JSON[tool_set])
+    return _TOOLS[tool_set]
+
+
+def rows_table(rows: list[Row]) -> pa.Table:
     """One row group: the six columns, conversations built from flat arrays and offsets."""
     offsets = [0]
     roles: list[str] = []
@@ -408,7 +526,7 @@ def readme(truth: dict[str, Any]) -> str:
             f"  - config_name: {config}",
             "    data_files:",
             f"      - split: {SPLIT}",
-            f"        path: {data_path(config)}",
+            f"        path: {data_path(config, truth['parameters']['format'])}",
         ]
     lines += [
         "---",
@@ -419,6 +537,7 @@ def readme(truth: dict[str, Any]) -> str:
         "`lambda/hermes-agent-reasoning-traces`. Every value is synthetic. "
         "`ground_truth.json` holds the counts the generator wrote.",
         "",
+        *_format_line(truth["parameters"]["format"]),
         "| Config | Samples | Messages | Tool calls |",
         "|--------|--------:|---------:|-----------:|",
     ]
@@ -429,6 +548,14 @@ def readme(truth: dict[str, Any]) -> str:
             f"| {counts['tool_calls']:,} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _format_line(trace_format: str) -> list[str]:
+    """The card's word on a structured shape (none for Hermes, whose card is unchanged)."""
+    if trace_format == "hermes":
+        return []
+    shape = {"openai": "OpenAI chat messages", "anthropic": "Anthropic Messages"}[trace_format]
+    return [f"The same conversations in the {shape} shape, as JSON lines.", ""]
 
 
 def _for_file(truth: dict[str, Any], conversations: int) -> dict[str, Any]:

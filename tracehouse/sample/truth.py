@@ -63,6 +63,9 @@ class MessageRecord:
     calls: list[CallRecord] = field(default_factory=list)
     has_text: bool = False
     responses: list[ResponseRecord] = field(default_factory=list)
+    # What the message was written from, for the structured shapes (tracehouse.sample.shapes):
+    # AssistantParts for gpt, a list of ResultPart for tool, None for system and human.
+    detail: Any = None
 
     @property
     def failed(self) -> bool:
