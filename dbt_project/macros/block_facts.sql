@@ -10,18 +10,18 @@
       select *, {{ body_json('gap', 'tag') }} as json_fields from ...
       select *, {{ body_facts('gap', 'tag', 'json_fields', 'message_role', 'is_first') }} as facts from ...
 
-  A call's fields: name, arguments. A response's: tool_call_id, name, content and its
-  exit_code, error, success, status and output.
+  A call's fields: name, arguments, id. A response's: tool_call_id, name, content and its
+  exit_code, error, success, status and output, is_error.
 #}
 
 {% macro call_paths() -%}
-    {{ return(['$.name', '$.arguments']) }}
+    {{ return(['$.name', '$.arguments', '$.id']) }}
 {%- endmacro %}
 
 {% macro response_paths() -%}
     {{ return([
         '$.tool_call_id', '$.name', '$.content', '$.content.exit_code', '$.content.error',
-        '$.content.success', '$.content.status', '$.content.output',
+        '$.content.success', '$.content.status', '$.content.output', '$.is_error',
     ]) }}
 {%- endmacro %}
 
@@ -36,7 +36,7 @@
 
 {#
   A struct with every field of block_facts_fields; only those of the opening tag's kind are
-  set: a call's is_valid_json, tool_name, arguments_hash; a response's is_valid_json,
+  set: a call's is_valid_json, tool_name, arguments_hash, tool_call_id (its id); a response's is_valid_json,
   tool_name, tool_call_id, content_kind, content_chars, error_kind, legacy_error (its first
   response only); a think block's think_words; a text's is_blank and, in a human message,
   mentions_iteration_limit.
@@ -49,11 +49,11 @@
             'is_valid_json': json_fields ~ ' is not null',
             'tool_name': tracehouse.json_string_or_null(field(json_fields, 1)),
             'arguments_hash': 'md5(' ~ tracehouse.json_to_text(field(json_fields, 2)) ~ ')',
+            'tool_call_id': tracehouse.json_scalar_text(field(json_fields, 3)),
         }) }}
         when {{ opening_tag }} = '<tool_response>' then {{ tracehouse.facts_struct({
             'is_valid_json': json_fields ~ ' is not null',
-            'tool_call_id': "case when " ~ tracehouse.json_kind(field(json_fields, 1))
-                ~ " in ('string', 'number', 'boolean') then " ~ tracehouse.json_text(field(json_fields, 1)) ~ " end",
+            'tool_call_id': tracehouse.json_scalar_text(field(json_fields, 1)),
             'tool_name': tracehouse.json_string_or_null(field(json_fields, 2)),
             'content_kind': tracehouse.json_kind(content),
             'content_chars': "case when " ~ json_fields ~ " is null then length(" ~ tracehouse.strip_whitespace(body) ~ ")"
@@ -108,7 +108,16 @@
     }
 {%- endmacro %}
 
-{# The strict failure rule that holds first for a response (failure_rules), else null. #}
+{# A JSON string, number or boolean as text; null for anything else. #}
+{% macro json_scalar_text(json_value) -%}
+    case when {{ tracehouse.json_kind(json_value) }} in ('string', 'number', 'boolean')
+        then {{ tracehouse.json_text(json_value) }} end
+{%- endmacro %}
+
+{#
+  The strict failure rule that holds first for a response (failure_rules), else `is_error`
+  when the body says `"is_error": true` (an Anthropic tool_result), else null.
+#}
 {% macro response_error_kind(body, json_fields) -%}
     {%- set field = tracehouse.json_fields_element -%}
     {%- set content = field(json_fields, 3) -%}
@@ -139,6 +148,7 @@
                 '^' ~ tracehouse.python_whitespace_class() ~ '*(?i:error)'
             ) }}
             then 'error_text'
+        when {{ tracehouse.json_to_text(field(json_fields, 9)) }} = 'true' then 'is_error'
     end
 {%- endmacro %}
 
