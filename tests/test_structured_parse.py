@@ -6,6 +6,7 @@ text from the Hermes form of the message.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -101,11 +102,31 @@ ANTHROPIC = {
 }
 
 
+# hermes-function-calling-v1 style: call bodies written as Python literals, arguments first
+LITERAL_CALL = "{'arguments': {'symbol': 'TSLA', 'live': True, 'cursor': None}, 'name': 'quote'}"
+HERMES_LITERAL = {
+    "id": "hl",
+    "conversations": [
+        {"from": "human", "value": "TSLA?"},
+        {
+            "from": "gpt",
+            "value": f"<tool_call>\n{LITERAL_CALL}\n</tool_call>\n<tool_call>\n"
+            "{'arguments': {'symbol': __import__('os')}, 'name': 'evil'}\n</tool_call>",
+        },
+        {
+            "from": "tool",
+            "value": '<tool_response>\n{"name": "quote", "content": {"pe": 50}}\n</tool_response>',
+        },
+        {"from": "gpt", "value": "Done."},
+    ],
+}
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("structured")
     db = root / "wh.duckdb"
-    for name, row in (("openai", OPENAI), ("anthropic", ANTHROPIC)):
+    for name, row in (("openai", OPENAI), ("anthropic", ANTHROPIC), ("hermes", HERMES_LITERAL)):
         folder = root / name
         folder.mkdir()
         (folder / "rows.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
@@ -219,4 +240,21 @@ def test_text_views_cut_call_and_result_text_from_the_hermes_form(warehouse):
     assert [json.loads(result) for _, _, result in rows] == [
         {"tool_call_id": "u1", "content": "fine", "is_error": True},
         {"tool_call_id": "u2", "content": {"ok": True}},
+    ]
+
+
+def test_python_literal_call_bodies_are_read_without_running_code(warehouse):
+    rows = query(
+        warehouse,
+        "select c.call_index, c.tool_name, c.is_valid_json, c.is_python_literal, c.is_malformed, "
+        "c.arguments_hash, c.status from marts.fct_tool_calls as c "
+        "join staging.stg_hermes__conversations as v using (conversation_key) "
+        "where v.conversation_id = 'hl' order by 1",
+    )
+    arguments = {"symbol": "TSLA", "live": True, "cursor": None}
+    minified = json.dumps(arguments, separators=(",", ":"))
+    assert rows == [
+        (0, "quote", False, True, False, hashlib.md5(minified.encode()).hexdigest(), "ok"),
+        # a call, not a literal: never evaluated, the call stays malformed
+        (1, None, False, False, True, None, "no_response"),
     ]

@@ -563,6 +563,7 @@ final as (
         blocks.has_closing_tag,
         blocks.facts.think_words,
         blocks.facts.is_valid_json,
+        blocks.facts.is_python_literal,
         blocks.facts.tool_name,
         blocks.facts.arguments_hash,
         blocks.facts.tool_call_id,
