@@ -70,14 +70,9 @@
   Anthropic user message of tool_result blocks is a tool message.
 #}
 {% macro mart_role(value, value_format, source_role) -%}
-    {{ return(adapter.dispatch('mart_role', 'tracehouse')(value, value_format, source_role)) }}
-{%- endmacro %}
-
-{% macro duckdb__mart_role(value, value_format, source_role) -%}
     case
         when {{ source_role }} = 'user' and {{ value_format }} = 'anthropic'
-            and json_type({{ value }}->'$.content') = 'ARRAY'
-            and list_contains(list_transform(json_extract({{ value }}, '$.content[*]'), lambda block: block->>'$.type'), 'tool_result')
+            and {{ tracehouse.has_tool_result_block(value) }}
             then 'tool'
         when {{ source_role }} = 'user' then 'human'
         when {{ source_role }} = 'assistant' then 'gpt'
@@ -85,6 +80,16 @@
         when {{ source_role }} = 'developer' then 'system'
         else {{ source_role }}
     end
+{%- endmacro %}
+
+{# Whether an Anthropic message's `content` is a list holding a tool_result block. #}
+{% macro has_tool_result_block(value) -%}
+    {{ return(adapter.dispatch('has_tool_result_block', 'tracehouse')(value)) }}
+{%- endmacro %}
+
+{% macro duckdb__has_tool_result_block(value) -%}
+    (json_type({{ value }}->'$.content') = 'ARRAY'
+        and list_contains(list_transform(json_extract({{ value }}, '$.content[*]'), lambda block: block->>'$.type'), 'tool_result'))
 {%- endmacro %}
 
 {# A JSON value as text: a string decoded, anything else its JSON text; null when absent. #}

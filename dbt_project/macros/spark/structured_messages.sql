@@ -9,18 +9,9 @@
     case when {{ value_format }} = 'text' then {{ value }} end
 {%- endmacro %}
 
-{% macro spark__mart_role(value, value_format, source_role) -%}
-    case
-        when {{ source_role }} = 'user' and {{ value_format }} = 'anthropic'
-            and exists(
-                from_json(get_json_object({{ value }}, '$.content'), 'array<struct<type: string>>'),
-                block -> block.type = 'tool_result'
-            )
-            then 'tool'
-        when {{ source_role }} = 'user' then 'human'
-        when {{ source_role }} = 'assistant' then 'gpt'
-        when {{ source_role }} = 'function' then 'tool'
-        when {{ source_role }} = 'developer' then 'system'
-        else {{ source_role }}
-    end
+{% macro spark__has_tool_result_block(value) -%}
+    coalesce(exists(
+        from_json(get_json_object({{ value }}, '$.content'), 'array<struct<type: string>>'),
+        block -> block.type = 'tool_result'
+    ), false)
 {%- endmacro %}
