@@ -19,6 +19,9 @@
   Windows and joins run on message_seq, an integer key of the message, not on the text key.
 #}
 
+-- `facts.x` is a field of the facts struct, which sqlfluff takes for a table's column
+-- noqa: disable=RF01,RF03
+
 with
 
 conversations as (
@@ -231,11 +234,47 @@ searched_ends as (
     where
         opening.is_container_open
         and closing.is_container_close
-        and not coalesce(opening.first_close_piece = opening.piece_index + 1 and opening.facts.is_valid_json, false)
+        and not coalesce(
+            opening.first_close_piece = opening.piece_index + 1 and opening.facts.is_valid_json,
+            false
+        )
         and {{ tracehouse.json_strict_valid(
             'substring(message_texts.message_text, opening.gap_start, closing.tag_start - opening.gap_start)'
         ) }}
     group by opening.message_seq, opening.piece_index
+
+),
+
+container_ends as (
+
+    -- where each opening container tag's body ends: its next piece's closing tag when that
+    -- body is valid JSON, else the first later closing tag that makes it so, else the first
+    -- closing tag before the next opening one
+    select
+        neighbours.message_seq,
+        neighbours.piece_index,
+        coalesce(
+            case
+                when
+                    neighbours.first_close_piece = neighbours.piece_index + 1
+                    and neighbours.facts.is_valid_json
+                    then neighbours.first_close_start
+            end,
+            searched_ends.valid_close_start,
+            case
+                when
+                    neighbours.first_close_start
+                    < coalesce(neighbours.next_open_start, neighbours.message_chars + 1)
+                    then neighbours.first_close_start
+            end
+        ) as close_start
+
+    from neighbours
+    left join searched_ends
+        on
+            neighbours.message_seq = searched_ends.message_seq
+            and neighbours.piece_index = searched_ends.piece_index
+    where neighbours.is_container_open
 
 ),
 
@@ -244,47 +283,25 @@ spanned as (
     -- every piece with, for an opening container tag, where its container would end
     select
         neighbours.*,
-        ends.close_start,
+        container_ends.close_start,
         case
             when neighbours.is_container_open
-                then coalesce(ends.close_start, neighbours.next_open_start, neighbours.message_chars + 1)
+                then coalesce(container_ends.close_start, neighbours.next_open_start, neighbours.message_chars + 1)
         end as container_body_end,
         case
             when neighbours.is_container_open
                 then coalesce(
-                    ends.close_start + neighbours.tag_chars + 1,
-                    neighbours.next_open_start,
-                    neighbours.message_chars + 1
-                )
+                        container_ends.close_start + neighbours.tag_chars + 1,
+                        neighbours.next_open_start,
+                        neighbours.message_chars + 1
+                    )
         end as container_span_end
 
     from neighbours
-    left join (
-        select
-            neighbours.message_seq,
-            neighbours.piece_index,
-            coalesce(
-                case
-                    when neighbours.first_close_piece = neighbours.piece_index + 1 and neighbours.facts.is_valid_json
-                        then neighbours.first_close_start
-                end,
-                searched_ends.valid_close_start,
-                case
-                    when neighbours.first_close_start < coalesce(neighbours.next_open_start, neighbours.message_chars + 1)
-                        then neighbours.first_close_start
-                end
-            ) as close_start
-
-        from neighbours
-        left join searched_ends
-            on
-                neighbours.message_seq = searched_ends.message_seq
-                and neighbours.piece_index = searched_ends.piece_index
-        where neighbours.is_container_open
-    ) as ends
+    left join container_ends
         on
-            neighbours.message_seq = ends.message_seq
-            and neighbours.piece_index = ends.piece_index
+            neighbours.message_seq = container_ends.message_seq
+            and neighbours.piece_index = container_ends.piece_index
 
 ),
 
@@ -363,8 +380,10 @@ spans as (
         piece_index as opening_piece,
         'think' as block_kind,
         tag_start as span_start,
-        case when next_tag = '</think>' then next_tag_start + next_tag_chars
-            else coalesce(next_tag_start, message_chars + 1) end as span_end,
+        case
+            when next_tag = '</think>' then next_tag_start + next_tag_chars
+            else coalesce(next_tag_start, message_chars + 1)
+        end as span_end,
         gap_start as body_offset,
         coalesce(next_tag_start, message_chars + 1) - gap_start as body_length,
         true as has_opening_tag,
@@ -421,9 +440,12 @@ texts as (
         message_chars as body_length
 
     from neighbours
-    where piece_index = 0 and not exists (
-        select 1 from spans where spans.message_seq = neighbours.message_seq
-    )
+    where
+        piece_index = 0
+        and not exists (
+            select 1 from spans
+            where spans.message_seq = neighbours.message_seq
+        )
 
 ),
 

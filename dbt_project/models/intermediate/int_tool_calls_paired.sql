@@ -137,7 +137,8 @@ responses as (
     select
         response_blocks.*,
         row_number() over (
-            partition by response_blocks.conversation_key, response_blocks.answers_message_index, response_blocks.tool_name
+            partition by
+                response_blocks.conversation_key, response_blocks.answers_message_index, response_blocks.tool_name
             order by response_blocks.message_index, response_blocks.block_index
         ) as name_rank,
         row_number() over (
