@@ -16,6 +16,7 @@ import jinja2
 import matplotlib.pyplot as plt
 from markupsafe import Markup
 
+from tracehouse.freshness import Freshness
 from tracehouse.reports import charts, queries, texts
 from tracehouse.reports.sections import MARTS, SECTIONS
 from tracehouse.reports.words import many, num, pct
@@ -39,14 +40,21 @@ OUTCOME_SHORT = {
 }
 
 
-def write_report(db: Path, out: Path, *, docs: bool = True) -> Path:
-    """Render the report of the warehouse `db` into `out` (and the dbt docs beside it)."""
+def write_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | None = None) -> Path:
+    """Render the report of the warehouse `db` into `out` (and the dbt docs beside it).
+    `stale`: the marts' freshness when they are used stale (--allow-stale): the header then
+    says why, and which loads the marts cover."""
     db, out = Path(db), Path(out)
     con = queries.open_marts(db, MARTS)
     try:
         context = collect(con)
     finally:
         con.close()
+    context["stale"] = (
+        {"problem": stale.problem, "covered": [load.describe() for load in stale.covered]}
+        if stale is not None and stale.stale
+        else None
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     context["docs_href"] = generate_docs(db, out.parent) if docs else None
     html = render(context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shlex
@@ -82,6 +83,13 @@ def test_report_and_export_refuse_marts_that_miss_a_load_until_a_plain_dbt_build
         "--out", str(out / "r.html"), check=False,
     )  # fmt: skip
     assert "stale" not in allowed.stderr
+    # the header says why the marts are stale and which loads they cover
+    page = html.unescape((out / "r.html").read_text(encoding="utf-8"))
+    notice = page.split('id="stale">', 1)[1].split("</p>", 1)[0]
+    assert "the raw layer holds 1 load the marts were not built from" in notice
+    for load in stale.covered:
+        assert load.describe() in notice
+    assert "extra/train" not in notice.split("They cover", 1)[1]
 
     # A plain `dbt build` from the repository root records its build too.
     env = {**os.environ, "TRACEHOUSE_DB": str(warehouse)}

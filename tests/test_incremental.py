@@ -171,3 +171,34 @@ def test_a_table_built_before_it_carried_load_id_fails_with_the_full_refresh_adv
         )
     finally:
         con.close()
+
+
+def test_a_new_version_of_the_parse_rules_parses_every_load_again(data, tmp_path):
+    """Rows written by other parse rules (tracehouse_parse_version) never stay beside new
+    ones: the build after the version changes parses every load again, and gives the rows a
+    build from scratch gives."""
+    db = tmp_path / "wh.duckdb"
+    ingest(db, data["first"], "kimi")
+    build(db, "--exclude", "resource_type:test")
+    con = duckdb.connect(str(db), read_only=True)
+    blocks = con.execute("select count(*) from intermediate.int_blocks_parsed").fetchone()[0]
+    first_builds = {
+        row[0]
+        for row in con.execute(
+            "select distinct parsed_by from intermediate.int_blocks_parsed"
+        ).fetchall()
+    }
+    con.close()
+
+    build(db, "--exclude", "resource_type:test", "--vars", "{tracehouse_parse_version: 999}")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        versions = con.execute(
+            "select parse_version, count(*), count(*) filter (where parsed_by in "
+            f"({', '.join('?' for _ in first_builds)})) "
+            "from intermediate.int_blocks_parsed group by 1",
+            list(first_builds),
+        ).fetchall()
+    finally:
+        con.close()
+    assert versions == [(999, blocks, 0)]

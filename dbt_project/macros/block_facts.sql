@@ -10,25 +10,29 @@
       select *, {{ body_json('gap', 'tag') }} as json_fields from ...
       select *, {{ body_facts('gap', 'tag', 'json_fields', 'message_role', 'is_first') }} as facts from ...
 
-  A call's fields: name, arguments. A response's: tool_call_id, name, content and its
-  exit_code, error, success, status and output.
+  A call's fields: name, arguments, id, and a fourth only when the body is a Python literal
+  read as JSON (python_literal_paths). A response's: tool_call_id, name, content and its
+  exit_code, error, success, status and output, is_error.
 #}
 
 {% macro call_paths() -%}
-    {{ return(['$.name', '$.arguments']) }}
+    {{ return(['$.name', '$.arguments', '$.id']) }}
 {%- endmacro %}
 
 {% macro response_paths() -%}
     {{ return([
         '$.tool_call_id', '$.name', '$.content', '$.content.exit_code', '$.content.error',
-        '$.content.success', '$.content.status', '$.content.output',
+        '$.content.success', '$.content.status', '$.content.output', '$.is_error',
     ]) }}
 {%- endmacro %}
 
 {% macro body_json(body, opening_tag) -%}
     case
         when {{ opening_tag }} = '<tool_call>'
-            then {{ tracehouse.json_extract_paths_or_null(body, tracehouse.call_paths()) }}
+            then coalesce(
+                {{ tracehouse.json_extract_paths_or_null(body, tracehouse.call_paths()) }},
+                {{ tracehouse.python_literal_paths(body, tracehouse.call_paths()) }}
+            )
         when {{ opening_tag }} = '<tool_response>'
             then {{ tracehouse.json_extract_paths_or_null(body, tracehouse.response_paths()) }}
     end
@@ -36,7 +40,8 @@
 
 {#
   A struct with every field of block_facts_fields; only those of the opening tag's kind are
-  set: a call's is_valid_json, tool_name, arguments_hash; a response's is_valid_json,
+  set: a call's is_valid_json, is_python_literal, tool_name, arguments_hash, tool_call_id (its
+  id); a response's is_valid_json,
   tool_name, tool_call_id, content_kind, content_chars, error_kind, legacy_error (its first
   response only); a think block's think_words; a text's is_blank and, in a human message,
   mentions_iteration_limit.
@@ -46,14 +51,15 @@
     {%- set content = field(json_fields, 3) -%}
     case
         when {{ opening_tag }} = '<tool_call>' then {{ tracehouse.facts_struct({
-            'is_valid_json': json_fields ~ ' is not null',
+            'is_valid_json': json_fields ~ ' is not null and ' ~ field(json_fields, 4) ~ ' is null',
+            'is_python_literal': field(json_fields, 4) ~ ' is not null',
             'tool_name': tracehouse.json_string_or_null(field(json_fields, 1)),
             'arguments_hash': 'md5(' ~ tracehouse.json_to_text(field(json_fields, 2)) ~ ')',
+            'tool_call_id': tracehouse.json_scalar_text(field(json_fields, 3)),
         }) }}
         when {{ opening_tag }} = '<tool_response>' then {{ tracehouse.facts_struct({
             'is_valid_json': json_fields ~ ' is not null',
-            'tool_call_id': "case when " ~ tracehouse.json_kind(field(json_fields, 1))
-                ~ " in ('string', 'number', 'boolean') then " ~ tracehouse.json_text(field(json_fields, 1)) ~ " end",
+            'tool_call_id': tracehouse.json_scalar_text(field(json_fields, 1)),
             'tool_name': tracehouse.json_string_or_null(field(json_fields, 2)),
             'content_kind': tracehouse.json_kind(content),
             'content_chars': "case when " ~ json_fields ~ " is null then length(" ~ tracehouse.strip_whitespace(body) ~ ")"
@@ -92,6 +98,7 @@
         ('think_words', 'bigint'),
         ('is_blank', 'boolean'),
         ('mentions_iteration_limit', 'boolean'),
+        ('is_python_literal', 'boolean'),
     ]) }}
 {%- endmacro %}
 
@@ -108,7 +115,16 @@
     }
 {%- endmacro %}
 
-{# The strict failure rule that holds first for a response (failure_rules), else null. #}
+{# A JSON string, number or boolean as text; null for anything else. #}
+{% macro json_scalar_text(json_value) -%}
+    case when {{ tracehouse.json_kind(json_value) }} in ('string', 'number', 'boolean')
+        then {{ tracehouse.json_text(json_value) }} end
+{%- endmacro %}
+
+{#
+  The strict failure rule that holds first for a response (failure_rules), else `is_error`
+  when the body says `"is_error": true` (an Anthropic tool_result), else null.
+#}
 {% macro response_error_kind(body, json_fields) -%}
     {%- set field = tracehouse.json_fields_element -%}
     {%- set content = field(json_fields, 3) -%}
@@ -139,6 +155,7 @@
                 '^' ~ tracehouse.python_whitespace_class() ~ '*(?i:error)'
             ) }}
             then 'error_text'
+        when {{ tracehouse.json_to_text(field(json_fields, 9)) }} = 'true' then 'is_error'
     end
 {%- endmacro %}
 
@@ -156,4 +173,32 @@
         when {{ json_fields }} is null then {{ tracehouse.regex_matches(body, '(?i)error|traceback') }}
         else {{ tracehouse.regex_matches(body, '(?i)error|traceback|"exit_code"[ \t\n\r]*:[ \t\n\r]*1') }}
     end
+{%- endmacro %}
+
+{#
+  The fields at `paths` of a call body written as a Python literal (single quotes, True,
+  False, None), read by tracehouse_python_literal_json (tracehouse/duckdb_functions.py,
+  ast.literal_eval: literals only, never code), with one more element, true, that marks
+  them as read so; null when the body is no such literal. Tried only on bodies that are not
+  JSON and hold a single quote after an opening brace.
+#}
+{% macro python_literal_paths(body, paths) -%}
+    {{ return(adapter.dispatch('python_literal_paths', 'tracehouse')(body, paths)) }}
+{%- endmacro %}
+
+{% macro duckdb__python_literal_paths(body, paths) -%}
+    case
+        when regexp_matches({{ body }}, '^{{ tracehouse.python_whitespace_class() }}*\{')
+            and contains({{ body }}, '''')
+            and tracehouse_python_literal_json({{ body }}) is not null
+            then list_append(
+                {{ tracehouse.json_extract_paths('tracehouse_python_literal_json(' ~ body ~ ')', paths) }},
+                cast('true' as json)
+            )
+    end
+{%- endmacro %}
+
+{# Spark has no such function here: a Python-literal body stays a malformed call. #}
+{% macro spark__python_literal_paths(body, paths) -%}
+    cast(null as array<string>)
 {%- endmacro %}

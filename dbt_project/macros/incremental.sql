@@ -13,16 +13,23 @@
 {# `where load_id not in (loads already in this table)` on incremental runs; else nothing. #}
 {% macro where_load_is_new() -%}
     {%- if is_incremental() -%}
-        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-        {%- if 'load_id' not in columns -%}
-            {{ exceptions.raise_compiler_error(
-                this.schema ~ "." ~ this.identifier ~ " has no load_id column: it was built before it became incremental"
-                ~ " by load. Rebuild it from scratch: tracehouse build -- --full-refresh"
-                ~ " (or dbt build --full-refresh)."
-            ) }}
-        {%- endif %}
+        {{ tracehouse.require_load_columns() }}
         where load_id not in (select distinct load_id from {{ this }})
     {%- endif -%}
+{%- endmacro %}
+
+{#
+  A table built before the parse was incremental by load, or before it recorded its rules'
+  version, cannot be brought up to date row by row: stop with the command that rebuilds it.
+#}
+{% macro require_load_columns() -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- for column in ['load_id', 'parse_version'] if column not in columns %}
+        {{ exceptions.raise_compiler_error(
+            this.schema ~ "." ~ this.identifier ~ " has no " ~ column ~ " column: an older tracehouse built it."
+            ~ " Rebuild it from scratch: tracehouse build -- --full-refresh (or dbt build --full-refresh)."
+        ) }}
+    {%- endfor %}
 {%- endmacro %}
 
 {#
@@ -48,12 +55,16 @@
 
 {#
   Pre-hook: delete the rows of loads that are no longer in the raw layer (their slice was
-  ingested again, under a new load). Nothing on a full build.
+  ingested again, under a new load), and every row parsed by rules of another version
+  (var tracehouse_parse_version), whose loads are then parsed again. Nothing on a full build.
 #}
 {% macro delete_replaced_loads() -%}
     {%- if is_incremental() -%}
+        {{ tracehouse.require_load_columns() }}
         delete from {{ this }}
-        where load_id not in (select distinct load_id from {{ ref('stg_hermes__conversations') }})
+        where
+            load_id not in (select distinct load_id from {{ ref('stg_hermes__conversations') }})
+            or parse_version != {{ tracehouse.parse_version() }}
     {%- else -%}
         select 1 as nothing_to_delete
     {%- endif -%}
@@ -74,4 +85,9 @@
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{# The version of the parse's rules (dbt_project.yml), as an integer literal. #}
+{% macro parse_version() -%}
+    {{ var('tracehouse_parse_version') | int }}
 {%- endmacro %}

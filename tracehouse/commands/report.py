@@ -14,7 +14,7 @@ from tracehouse.commands.common import (
     db_path,
 )
 from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, is_spark
-from tracehouse.freshness import check_fresh
+from tracehouse.freshness import Freshness, check_fresh
 from tracehouse.progress import say
 from tracehouse.spark import spark_marts_view, spark_warehouse_dir
 from tracehouse.warehouse import REPO_ROOT
@@ -56,16 +56,16 @@ def run(args: argparse.Namespace) -> int:
         warehouse = args.spark_warehouse or spark_warehouse_dir()
         out = make_spark_report(warehouse, args.out, docs=args.docs)
     else:
-        check_fresh(db_path(args), allow_stale=args.allow_stale)
-        out = make_report(db_path(args), args.out, docs=args.docs)
+        freshness = check_fresh(db_path(args), allow_stale=args.allow_stale)
+        out = make_report(db_path(args), args.out, docs=args.docs, stale=freshness)
     say(f"report: {out}", args.quiet)
     return 0
 
 
-def make_report(db: Path, out: Path, *, docs: bool = True) -> Path:
+def make_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | None = None) -> Path:
     from tracehouse.reports.render import write_report
 
-    return write_report(db, out, docs=docs)
+    return write_report(db, out, docs=docs, stale=stale)
 
 
 def make_spark_report(warehouse: Path, out: Path, *, docs: bool = True) -> Path:

@@ -563,6 +563,7 @@ final as (
         blocks.has_closing_tag,
         blocks.facts.think_words,
         blocks.facts.is_valid_json,
+        blocks.facts.is_python_literal,
         blocks.facts.tool_name,
         blocks.facts.arguments_hash,
         blocks.facts.tool_call_id,
@@ -572,7 +573,9 @@ final as (
         blocks.facts.legacy_error,
         blocks.facts.mentions_iteration_limit,
         -- the build that wrote the row: the rebuild test checks each row once
-        cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as parsed_by
+        cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as parsed_by,
+        -- the rules that wrote it: rows of other rules are parsed again (incremental_loads)
+        cast({{ tracehouse.parse_version() }} as integer) as parse_version
 
     from blocks
     inner join message_keys

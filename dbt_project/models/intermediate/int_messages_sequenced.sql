@@ -1,9 +1,13 @@
 {#
   One row per message with what its blocks hold and what came before it: the role of the
-  message before it, whether that was a tool message with a failed response, whether the
-  last tool message before it failed, and its position among assistant turns. The inputs of
+  message before it, whether that was a tool step with a failed response, whether the last
+  tool step before it failed, and its position among assistant turns. The inputs of
   preceded_by (turn_rules) and of the conversation outcome (outcome_rules). Read from the
   block index: no message text.
+
+  A tool step is the run of tool messages after one message: one Hermes tool message, or the
+  several tool messages OpenAI writes, one per result, after one assistant turn. Each tool
+  message knows the assistant message it answers, where its responses pair with calls.
 #}
 
 with
@@ -62,14 +66,50 @@ joined as (
 
 ),
 
+stepped as (
+
+    select
+        *,
+        -- the messages that are not tool messages, up to this one: a tool message shares
+        -- its number with the message its step follows
+        sum(case when message_role = 'tool' then 0 else 1 end) over (
+            partition by conversation_key
+            order by message_index
+            rows between unbounded preceding and current row
+        ) as step_number
+
+    from joined
+
+),
+
+steps as (
+
+    select
+        *,
+        sum(failed_tool_responses) over conversation_step as step_failed_tool_responses,
+        first_value(message_role) over conversation_step as step_head_role,
+        min(message_index) over conversation_step as step_head_index
+
+    from stepped
+    window conversation_step as (
+        partition by conversation_key, step_number
+        order by message_index
+        rows between unbounded preceding and unbounded following
+    )
+
+),
+
 sequenced as (
 
     select
         *,
         message_role = 'gpt' and tool_calls = 0 as is_assistant_answer,
-        case when message_role = 'tool' then failed_tool_responses > 0 end as tool_message_failed,
+        case when message_role = 'tool' then step_failed_tool_responses > 0 end as tool_message_failed,
+        case
+            when message_role = 'tool' and step_head_role = 'gpt' and step_number > 0 then step_head_index
+        end as answers_message_index,
         lag(message_role) over conversation_messages as previous_message_role,
-        lag(failed_tool_responses) over conversation_messages as previous_failed_tool_responses,
+        lag(step_failed_tool_responses) over conversation_messages as previous_failed_tool_responses,
         coalesce(sum(case when message_role = 'gpt' then 1 else 0 end) over (
             partition by conversation_key
             order by message_index
@@ -77,7 +117,7 @@ sequenced as (
         ), 0) as assistant_turns_before,
         message_index = max(message_index) over (partition by conversation_key) as is_last_message
 
-    from joined
+    from steps
     window conversation_messages as (partition by conversation_key order by message_index)
 
 ),
@@ -94,6 +134,7 @@ final as (
         cast(failed_tool_responses as integer) as failed_tool_responses,
         is_iteration_limit_notice,
         is_assistant_answer,
+        cast(answers_message_index as integer) as answers_message_index,
         is_last_message,
         cast(case when message_role = 'gpt' then assistant_turns_before end as integer)
             as assistant_turn_index,

@@ -48,6 +48,7 @@ final as (
         ) as arguments,
         cast(tool_calls.arguments_hash as {{ dbt.type_string() }}) as arguments_hash,
         cast(tool_calls.is_valid_json as boolean) as is_valid_json,
+        cast(tool_calls.is_python_literal as boolean) as is_python_literal,
         cast(tool_calls.is_malformed as boolean) as is_malformed,
         cast(tool_calls.is_declared_tool as boolean) as is_declared_tool,
         cast(tool_calls.parallel_width as integer) as parallel_width,

@@ -25,8 +25,13 @@ renamed as (
         row_index,
 
         ---------- attributes
-        role as message_role,
-        value as message_text
+        -- the four roles the marts use; the role as the source gave it
+        {{ tracehouse.mart_role('value', 'value_format', 'role') }} as message_role,
+        role as source_role,
+        value_format,
+        -- the text the parse reads: the value itself, or the Hermes form of a structured
+        -- message, computed here on every read (macros/structured_messages.sql)
+        {{ tracehouse.hermes_text('value', 'value_format', 'role') }} as message_text
 
     from source
 
