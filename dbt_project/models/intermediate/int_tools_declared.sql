@@ -1,10 +1,25 @@
 {#
-  One row per element of a conversation's `tools` JSON list (the tools declared to the model).
-  A `tools` value that is not a JSON list gives no rows; an element without a string
-  `function.name` gives a row with a null tool_name.
+  One row per tool declared to the model of a conversation, from the first of:
+  1. its `tools` value (`declared_in` = 'tools_column'), a JSON list in any shape;
+  2. when it has no `tools` value (null), the list in its system prompt's `<tools>` block
+     (`declared_in` = 'system_prompt'), as Hermes prompts carry one.
+  A value that is not a JSON list gives no rows; an element gives a row whatever its shape,
+  its name null when it has none.
 
-  Rows share few distinct `tools` values (kimi: 6 for 7,646 conversations), so each distinct
-  value is parsed once and the declarations are joined back to the conversations holding it.
+  Element shapes: OpenAI's `{type, function: {name, description, parameters}}`; else the flat
+  shapes, Anthropic's `{name, description, input_schema}` and OpenAI's Responses
+  `{type, name, description, parameters}`.
+
+  The system prompt is message 0 with role `system`. Its text is the message's value for a
+  Hermes row; for an OpenAI or Anthropic row, its JSON `content` when that is a string, else
+  the `text` of its text blocks, joined in order. The `<tools>` block is the text from a
+  `<tools>` tag to the first `</tools>` after it, stripped; the first block that holds a list
+  (macro tools_block_list) counts (Hermes prompts first mention "<tools> </tools> XML tags").
+
+  Cost: the few distinct `tools` values (kimi: 6 for 7,646 conversations) are parsed once and
+  joined back. Only the system messages of conversations without a `tools` value are read,
+  joined on the raw key (same_conversation) so that the filters reach the scan of
+  raw.messages; no message text is stored.
 #}
 
 with
@@ -15,63 +30,318 @@ conversations as (
 
 ),
 
-distinct_tools as (
+messages as (
 
-    select distinct tools_json
+    select * from {{ ref('stg_hermes__messages') }}
+
+),
+
+column_lists as (
+
+    select
+        conversation_key,
+        'tools_column' as declared_in,
+        tools_json as tools_list
 
     from conversations
     where tools_json is not null
 
 ),
 
-declared as (
+system_prompts as (
 
     select
-        tools_json,
+        conversations.conversation_key,
+        conversations.trace_format,
+        messages.message_text
+
+    from conversations
+    inner join messages
+        on
+            {{ tracehouse.same_conversation('conversations', 'messages') }}
+            and messages.message_index = 0
+    where
+        conversations.tools_json is null
+        and messages.message_role = 'system'
+
+),
+
+prompt_contents as (
+
+    select
+        conversation_key,
+        trace_format,
+        message_text,
         case
-            when {{ tracehouse.json_strict_valid('tools_json') }}
-                and {{ tracehouse.regex_matches('tools_json', '^' ~ tracehouse.python_whitespace_class() ~ '*\\[') }}
-                then {{ tracehouse.json_array_elements('tools_json') }}
+            when trace_format != 'hermes'
+                then {{ tracehouse.json_extract_paths_or_null('message_text', ['$.content']) }}
+        end as content_fields
+
+    from system_prompts
+
+),
+
+prompt_content_values as (
+
+    select
+        conversation_key,
+        trace_format,
+        message_text,
+        {{ tracehouse.list_element('content_fields', 0) }} as content_json
+
+    from prompt_contents
+
+),
+
+-- one row per text block of a list content; one row (a null block) otherwise
+prompt_parts as (
+
+    select
+        conversation_key,
+        trace_format,
+        message_text,
+        content_json,
+        {{ tracehouse.explode_with_position(
+            'case when ' ~ tracehouse.json_kind('content_json') ~ " = 'array' then "
+            ~ tracehouse.json_array_elements('content_json') ~ ' else '
+            ~ tracehouse.list_of('cast(null as ' ~ tracehouse.json_type() ~ ')') ~ ' end',
+            'content_part',
+            'part_index',
+        ) }}
+
+    from prompt_content_values
+
+),
+
+part_fields as (
+
+    select
+        conversation_key,
+        trace_format,
+        message_text,
+        content_json,
+        part_index,
+        {{ tracehouse.json_extract_paths('content_part', ['$.type', '$.text']) }} as content_part_fields
+
+    from prompt_parts
+
+),
+
+part_texts as (
+
+    select
+        conversation_key,
+        part_index,
+        case
+            when trace_format = 'hermes' then message_text
+            when {{ tracehouse.json_kind('content_json') }} = 'string'
+                then {{ tracehouse.json_text('content_json') }}
+            when
+                {{ tracehouse.json_string_or_null(tracehouse.list_element('content_part_fields', 0)) }}
+                = 'text'
+                then {{ tracehouse.json_string_or_null(tracehouse.list_element('content_part_fields', 1)) }}
+        end as part_text
+
+    from part_fields
+
+),
+
+prompt_texts as (
+
+    select
+        conversation_key,
+        {{ tracehouse.ordered_text_concat('part_text', 'part_index') }} as prompt_text
+
+    from part_texts
+    group by conversation_key
+
+),
+
+-- the text after each `<tools>` tag (piece 0, before the first tag, is in no block)
+tools_pieces as (
+
+    select
+        conversation_key,
+        {{ tracehouse.explode_with_position(
+            tracehouse.regex_split('prompt_text', '<tools>'), 'tools_piece', 'piece_index'
+        ) }}
+
+    from prompt_texts
+
+),
+
+tools_blocks as (
+
+    select
+        conversation_key,
+        piece_index,
+        {{ tracehouse.strip_whitespace(
+            tracehouse.list_element(tracehouse.regex_split('tools_piece', '</tools>'), 0)
+        ) }} as block_body
+
+    from tools_pieces
+    where
+        piece_index > 0
+        and {{ tracehouse.text_contains('tools_piece', "'</tools>'") }}
+
+),
+
+block_lists as (
+
+    select
+        conversation_key,
+        piece_index,
+        {{ tracehouse.tools_block_list('block_body') }} as tools_list
+
+    from tools_blocks
+
+),
+
+ranked_block_lists as (
+
+    select
+        conversation_key,
+        tools_list,
+        row_number() over (partition by conversation_key order by piece_index) as list_rank
+
+    from block_lists
+    where tools_list is not null
+
+),
+
+prompt_lists as (
+
+    select
+        conversation_key,
+        'system_prompt' as declared_in,
+        tools_list
+
+    from ranked_block_lists
+    where list_rank = 1
+
+),
+
+declared_lists as (
+
+    select * from column_lists
+    union all
+    select * from prompt_lists
+
+),
+
+distinct_lists as (
+
+    select distinct tools_list
+
+    from declared_lists
+
+),
+
+parsed_lists as (
+
+    select
+        tools_list,
+        case
+            when {{ tracehouse.json_strict_valid('tools_list') }}
+                and {{ tracehouse.regex_matches('tools_list', '^' ~ tracehouse.python_whitespace_class() ~ '*\\[') }}
+                then {{ tracehouse.json_array_elements('tools_list') }}
         end as tool_elements
 
-    from distinct_tools
+    from distinct_lists
 
 ),
 
 exploded as (
 
     select
-        tools_json,
+        tools_list,
         {{ tracehouse.explode_with_position('tool_elements', 'tool_element', 'tool_index') }}
 
-    from declared
+    from parsed_lists
 
 ),
 
 extracted as (
 
     select
-        tools_json,
+        tools_list,
         tool_index,
         {{ tracehouse.json_extract_paths(
             'tool_element',
-            ['$.type', '$.function.name', '$.function.description', '$.function.parameters'],
+            [
+                '$.type',
+                '$.function',
+                '$.function.name',
+                '$.function.description',
+                '$.function.parameters',
+                '$.name',
+                '$.description',
+                '$.input_schema',
+                '$.parameters',
+            ],
         ) }} as tool_fields
 
     from exploded
 
 ),
 
+named as (
+
+    select
+        tools_list,
+        tool_index,
+        {{ tracehouse.list_element('tool_fields', 0) }} as type_json,
+        {{ tracehouse.list_element('tool_fields', 1) }} as function_json,
+        {{ tracehouse.list_element('tool_fields', 2) }} as function_name_json,
+        {{ tracehouse.list_element('tool_fields', 3) }} as function_description_json,
+        {{ tracehouse.list_element('tool_fields', 4) }} as function_parameters_json,
+        {{ tracehouse.list_element('tool_fields', 5) }} as flat_name_json,
+        {{ tracehouse.list_element('tool_fields', 6) }} as flat_description_json,
+        {{ tracehouse.list_element('tool_fields', 7) }} as input_schema_json,
+        {{ tracehouse.list_element('tool_fields', 8) }} as flat_parameters_json
+
+    from extracted
+
+),
+
+-- OpenAI's shape when `function` is an object, else a flat one
+shaped as (
+
+    select
+        tools_list,
+        tool_index,
+        type_json,
+        case
+            when {{ tracehouse.json_kind('function_json') }} = 'object' then function_name_json
+            else flat_name_json
+        end as name_json,
+        case
+            when {{ tracehouse.json_kind('function_json') }} = 'object' then function_description_json
+            else flat_description_json
+        end as description_json,
+        case
+            when {{ tracehouse.json_kind('function_json') }} = 'object' then function_parameters_json
+            else coalesce(input_schema_json, flat_parameters_json)
+        end as parameters_json
+
+    from named
+
+),
+
 joined as (
 
     select
-        conversations.conversation_key,
-        extracted.tool_index,
-        extracted.tool_fields
+        declared_lists.conversation_key,
+        declared_lists.declared_in,
+        shaped.tool_index,
+        shaped.type_json,
+        shaped.name_json,
+        shaped.description_json,
+        shaped.parameters_json
 
-    from conversations
-    inner join extracted
-        on conversations.tools_json = extracted.tools_json
+    from declared_lists
+    inner join shaped
+        on declared_lists.tools_list = shaped.tools_list
 
 ),
 
@@ -83,19 +353,11 @@ renamed as (
         tool_index,
 
         ---------- attributes
-        case
-            when {{ tracehouse.json_kind(tracehouse.list_element('tool_fields', 1)) }} = 'string'
-                then {{ tracehouse.json_text(tracehouse.list_element('tool_fields', 1)) }}
-        end as tool_name,
-        case
-            when {{ tracehouse.json_kind(tracehouse.list_element('tool_fields', 0)) }} = 'string'
-                then {{ tracehouse.json_text(tracehouse.list_element('tool_fields', 0)) }}
-        end as tool_type,
-        case
-            when {{ tracehouse.json_kind(tracehouse.list_element('tool_fields', 2)) }} = 'string'
-                then {{ tracehouse.json_text(tracehouse.list_element('tool_fields', 2)) }}
-        end as tool_description,
-        {{ tracehouse.list_element('tool_fields', 3) }} as tool_parameters
+        {{ tracehouse.json_string_or_null('name_json') }} as tool_name,
+        {{ tracehouse.json_string_or_null('type_json') }} as tool_type,
+        {{ tracehouse.json_string_or_null('description_json') }} as tool_description,
+        parameters_json as tool_parameters,
+        declared_in
 
     from joined
 

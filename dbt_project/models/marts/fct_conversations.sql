@@ -1,6 +1,6 @@
 {#
-  One row per conversation (a dataset row of a slice), with its counts and outcome.
-  Outcome rules: _definitions.md, outcome_rules.
+  One row per conversation (a dataset row of a slice), with its shape, its extra source
+  columns, its counts and its outcome. Outcome rules: _definitions.md, outcome_rules.
 #}
 
 with
@@ -119,9 +119,11 @@ joined as (
         conversations.config,
         conversations.split,
         conversations.row_index,
+        conversations.trace_format,
         conversations.category,
         conversations.subcategory,
         conversations.task,
+        conversations.extra_columns_json,
         conversations.is_duplicate_id,
         conversations.load_id,
         coalesce(message_counts.messages, 0) as messages,
@@ -171,9 +173,11 @@ final as (
         cast(config as {{ dbt.type_string() }}) as config,
         cast(split as {{ dbt.type_string() }}) as split,
         cast(row_index as bigint) as row_index,
+        cast(trace_format as {{ dbt.type_string() }}) as trace_format,
         cast(category as {{ dbt.type_string() }}) as category,
         cast(subcategory as {{ dbt.type_string() }}) as subcategory,
         cast(task as {{ dbt.type_string() }}) as task,
+        cast(extra_columns_json as {{ tracehouse.json_type() }}) as extra_columns,
         cast(is_duplicate_id as boolean) as is_duplicate_id,
         cast(messages as bigint) as messages,
         cast(message_chars as bigint) as message_chars,

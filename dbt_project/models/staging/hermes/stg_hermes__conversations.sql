@@ -18,6 +18,7 @@ renamed as (
         row_index,
 
         ---------- attributes
+        trace_format,
         category,
         subcategory,
         task,
