@@ -1,19 +1,6 @@
 {#
-  Helpers of int_tools_declared: the text of a system prompt in any trace shape, and the
-  tools list of its `<tools>` block.
+  Helpers of int_tools_declared: the tools list of a system prompt's `<tools>` block.
 #}
-
-{#
-  Aggregate: the texts of a group joined without a separator, in the order of
-  `order_expression`; nulls are skipped.
-#}
-{% macro ordered_text_concat(expression, order_expression) -%}
-    {{ return(adapter.dispatch('ordered_text_concat', 'tracehouse')(expression, order_expression)) }}
-{%- endmacro %}
-
-{% macro duckdb__ordered_text_concat(expression, order_expression) -%}
-    string_agg({{ expression }}, '' order by {{ order_expression }})
-{%- endmacro %}
 
 {#
   The body of a `<tools>` block, stripped of white space, as a JSON list text, or null: a

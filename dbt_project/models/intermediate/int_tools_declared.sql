@@ -10,9 +10,8 @@
   shapes, Anthropic's `{name, description, input_schema}` and OpenAI's Responses
   `{type, name, description, parameters}`.
 
-  The system prompt is message 0 with role `system`. Its text is the message's value for a
-  Hermes row; for an OpenAI or Anthropic row, its JSON `content` when that is a string, else
-  the `text` of its text blocks, joined in order. The `<tools>` block is the text from a
+  The system prompt is message 0 with role `system`, read in its Hermes form (staging renders
+  an OpenAI or Anthropic prompt's text as it is). The `<tools>` block is the text from a
   `<tools>` tag to the first `</tools>` after it, stripped; the first block that holds a list
   (macro tools_block_list) counts (Hermes prompts first mention "<tools> </tools> XML tags").
 
@@ -48,12 +47,13 @@ column_lists as (
 
 ),
 
+-- message_text is the Hermes form of every shape (stg_hermes__messages), so an OpenAI
+-- `content` string or the text blocks of an Anthropic system prompt read as Hermes text
 system_prompts as (
 
     select
         conversations.conversation_key,
-        conversations.trace_format,
-        messages.message_text
+        messages.message_text as prompt_text
 
     from conversations
     inner join messages
@@ -66,97 +66,6 @@ system_prompts as (
 
 ),
 
-prompt_contents as (
-
-    select
-        conversation_key,
-        trace_format,
-        message_text,
-        case
-            when trace_format != 'hermes'
-                then {{ tracehouse.json_extract_paths_or_null('message_text', ['$.content']) }}
-        end as content_fields
-
-    from system_prompts
-
-),
-
-prompt_content_values as (
-
-    select
-        conversation_key,
-        trace_format,
-        message_text,
-        {{ tracehouse.list_element('content_fields', 0) }} as content_json
-
-    from prompt_contents
-
-),
-
--- one row per text block of a list content; one row (a null block) otherwise
-prompt_parts as (
-
-    select
-        conversation_key,
-        trace_format,
-        message_text,
-        content_json,
-        {{ tracehouse.explode_with_position(
-            'case when ' ~ tracehouse.json_kind('content_json') ~ " = 'array' then "
-            ~ tracehouse.json_array_elements('content_json') ~ ' else '
-            ~ tracehouse.list_of('cast(null as ' ~ tracehouse.json_type() ~ ')') ~ ' end',
-            'content_part',
-            'part_index',
-        ) }}
-
-    from prompt_content_values
-
-),
-
-part_fields as (
-
-    select
-        conversation_key,
-        trace_format,
-        message_text,
-        content_json,
-        part_index,
-        {{ tracehouse.json_extract_paths('content_part', ['$.type', '$.text']) }} as content_part_fields
-
-    from prompt_parts
-
-),
-
-part_texts as (
-
-    select
-        conversation_key,
-        part_index,
-        case
-            when trace_format = 'hermes' then message_text
-            when {{ tracehouse.json_kind('content_json') }} = 'string'
-                then {{ tracehouse.json_text('content_json') }}
-            when
-                {{ tracehouse.json_string_or_null(tracehouse.list_element('content_part_fields', 0)) }}
-                = 'text'
-                then {{ tracehouse.json_string_or_null(tracehouse.list_element('content_part_fields', 1)) }}
-        end as part_text
-
-    from part_fields
-
-),
-
-prompt_texts as (
-
-    select
-        conversation_key,
-        {{ tracehouse.ordered_text_concat('part_text', 'part_index') }} as prompt_text
-
-    from part_texts
-    group by conversation_key
-
-),
-
 -- the text after each `<tools>` tag (piece 0, before the first tag, is in no block)
 tools_pieces as (
 
@@ -166,7 +75,7 @@ tools_pieces as (
             tracehouse.regex_split('prompt_text', '<tools>'), 'tools_piece', 'piece_index'
         ) }}
 
-    from prompt_texts
+    from system_prompts
 
 ),
 
