@@ -10,8 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-PARSE_LAYERS = ("staging", "intermediate")
-
 
 def node_times(target_path: Path) -> list[dict[str, Any]]:
     """(unique_id, layer, status, seconds) of every node dbt ran, slowest first."""

@@ -341,7 +341,7 @@ def one_run(
         if dbt_step:  # where dbt's seconds went, from this step's run_results.json
             nodes = node_times(target)
             steps[name]["dbt_layers"] = layer_totals(nodes)
-            steps[name]["dbt_nodes"] = nodes[:12]  # the slowest ones
+            steps[name]["dbt_nodes"] = nodes[:20]  # the slowest ones
             # after the warm-up dbt parses partially; a full parse means the warm-up missed
             output = (logs / f"{name}.stdout").read_text(errors="replace")
             steps[name]["dbt_full_parse"] = FULL_PARSE_MESSAGE in output
