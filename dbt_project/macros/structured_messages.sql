@@ -17,7 +17,10 @@
   - a result (an OpenAI `tool`/`function` message, an Anthropic `tool_result` block) is a
     `<tool_response>` whose body is `{"tool_call_id": ..., "name": ..., "content": ...}`:
     content that is JSON text is written as that JSON, other text as a JSON string, and
-    `"is_error": true` is kept.
+    `"is_error": true` is kept. An OpenAI tool message with neither `tool_call_id` nor
+    `name` whose `content` starts with `<tool_response>` is a Hermes tool message carried as
+    is (tracehouse's `messages` export writes a tool message it cannot structure so), and is
+    read as that text.
 #}
 
 {% macro hermes_text(value, value_format, source_role) -%}
@@ -27,6 +30,10 @@
 {% macro duckdb__hermes_text(value, value_format, source_role) -%}
     case
         when {{ value_format }} = 'text' or {{ value }} is null then {{ value }}
+        when {{ value_format }} = 'openai' and {{ source_role }} in ('tool', 'function')
+            and json_extract({{ value }}, '$.tool_call_id') is null and json_extract({{ value }}, '$.name') is null
+            and starts_with(json_extract_string({{ value }}, '$.content'), '<tool_response>')
+            then json_extract_string({{ value }}, '$.content')
         when {{ value_format }} = 'openai' and {{ source_role }} in ('tool', 'function')
             then '<tool_response>' || {{ tracehouse.duckdb__result_body(
                 value ~ "->'$.tool_call_id'", value ~ "->'$.name'", value ~ "->'$.content'", 'null'
