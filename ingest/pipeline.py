@@ -20,6 +20,7 @@ from tracehouse.ingest.lake import check_slices, stage_slice
 from tracehouse.ingest.land import LoadStats, replace_slice
 from tracehouse.ingest.load import Slice, choose_configs, load_slice, resolve_source
 from tracehouse.ingest.shapes import SAMPLE_ROWS
+from tracehouse.ingest.sidecar import with_sidecar_merged
 
 DEFAULT_BATCH_ROWS = 500
 READ_AHEAD = 1  # batches read and exploded ahead of the one being inserted
@@ -46,6 +47,8 @@ def prepare_slices(
     and the lake's directory names. `cache_dir`: where `datasets` may write (its lock files;
     see tracehouse.ingest.load), to keep until the slices are landed."""
     spec = resolve_source(source, source_name)
+    if cache_dir is not None:  # an `--openai` export is read with its sidecar
+        spec = with_sidecar_merged(spec, Path(cache_dir))
     prepared = []
     for config in choose_configs(spec, configs, cache_dir):
         loaded = load_slice(spec, config, split, batch_rows, cache_dir)

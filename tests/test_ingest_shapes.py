@@ -592,3 +592,82 @@ def test_a_hermes_variant_without_ids_keeps_its_other_columns(tmp_path):
     assert conversation_id.startswith("sha256:") and trace_format == "hermes"
     assert json.loads(extra) == {"source": "Glaive", "scenario_category": "single"}
     assert [row[3] for row in landed(db)] == [m["value"] for m in rows[0]["conversations"]]
+
+
+def openai_export(folder: Path) -> tuple[Path, list[dict], list[dict]]:
+    """Two rows as `tracehouse export --openai` writes them, with their sidecar lines."""
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": "List the files."},
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "id": "call_0",
+                            "type": "function",
+                            "function": {"name": "terminal", "arguments": '{"command": "ls"}'},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "call_0", "content": "a.txt"},
+                {"role": "assistant", "content": "One file."},
+            ]
+        },
+        {
+            "messages": [
+                {"role": "user", "content": "Hi."},
+                {"role": "assistant", "content": "Hello."},
+            ]
+        },
+    ]
+    metas = [
+        {
+            "id": "row-a",
+            "config": "kimi",
+            "category": "Files",
+            "messages": [
+                {},
+                {"reasoning_content": "I should list them."},
+                {"name": "terminal"},
+                {"reasoning_content": ""},
+            ],
+        },
+        {"id": "row-b", "config": "kimi", "category": "Chat", "messages": [{}, {}]},
+    ]
+    data = write_jsonl(folder / "train.jsonl", rows)
+    write_jsonl(folder / "train.meta.jsonl", metas)
+    return data, rows, metas
+
+
+def test_an_openai_export_is_read_with_its_sidecar(tmp_path):
+    """The sidecar's ids and category land, and the reasoning and the tool name it keeps are
+    in the landed messages, as the source had them."""
+    data, _, metas = openai_export(tmp_path)
+    db = tmp_path / "wh.duckdb"
+    ingest(data, db)
+    assert query(db, "select conversation_id, category from raw.conversations order by 1") == [
+        (meta["id"], meta["category"]) for meta in metas
+    ]
+    (assistant,) = query(
+        db,
+        "select value from raw.messages where conversation_id = 'row-a' and message_index = 1",
+    )
+    assert json.loads(assistant[0])["reasoning_content"] == "I should list them."
+    (tool,) = query(
+        db,
+        "select value from raw.messages where conversation_id = 'row-a' and message_index = 2",
+    )
+    assert json.loads(tool[0])["name"] == "terminal"
+    assert query(db, "select distinct source from raw.conversations") == [(str(data.resolve()),)]
+
+
+def test_a_sidecar_that_does_not_match_its_export_fails_naming_the_line(tmp_path):
+    data, _, metas = openai_export(tmp_path)
+    write_jsonl(tmp_path / "train.meta.jsonl", metas[:1])
+    db = tmp_path / "wh.duckdb"
+    result = tracehouse("ingest", str(data), "--db", str(db), check=False)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert f"{data.with_name('train.meta.jsonl')}, line 2: the export and its sidecar" in line
+    assert not db.exists()

@@ -190,15 +190,33 @@
     case
         when regexp_matches({{ body }}, '^{{ tracehouse.python_whitespace_class() }}*\{')
             and contains({{ body }}, '''')
-            and tracehouse_python_literal_json({{ body }}) is not null
+            and {{ tracehouse.python_literal_json(body) }} is not null
             then list_append(
-                {{ tracehouse.json_extract_paths('tracehouse_python_literal_json(' ~ body ~ ')', paths) }},
+                {{ tracehouse.json_extract_paths(tracehouse.python_literal_json(body), paths) }},
                 cast('true' as json)
             )
     end
 {%- endmacro %}
 
+{#
+  A Python literal (single quotes, True, False, None) as JSON text, read by
+  tracehouse_python_literal_json (tracehouse/duckdb_functions.py, ast.literal_eval: literals
+  only, never code); null when the text is no such literal.
+#}
+{% macro python_literal_json(text) -%}
+    {{ return(adapter.dispatch('python_literal_json', 'tracehouse')(text)) }}
+{%- endmacro %}
+
+{% macro duckdb__python_literal_json(text) -%}
+    tracehouse_python_literal_json({{ text }})
+{%- endmacro %}
+
 {# Spark has no such function here: a Python-literal body stays a malformed call. #}
 {% macro spark__python_literal_paths(body, paths) -%}
     cast(null as array<string>)
+{%- endmacro %}
+
+{# Nor here: a Python-literal tools list in a system prompt declares nothing on Spark. #}
+{% macro spark__python_literal_json(text) -%}
+    cast(null as string)
 {%- endmacro %}
