@@ -24,7 +24,11 @@ from typing import Any
 
 import duckdb
 
+from tracehouse.duckdb_functions import register
+from tracehouse.warehouse import sql_literal
+
 MODELS = ("int_blocks_parsed",)
+RUN_COLUMN = "parsed_by"  # differs between any two runs by design
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     nodes = compiled_models(json.loads(args.manifest.read_text()))
-    con = duckdb.connect(str(args.db), read_only=True)
+    # attached under the catalog name the build uses, which the compiled SQL names
+    con = duckdb.connect()
+    register(con)  # the functions the dbt build registers (Python-literal call bodies)
     try:
+        con.execute(f"attach {sql_literal(str(args.db))} as warehouse (read_only)")
+        con.execute("use warehouse")
         con.execute("set memory_limit = ?", [args.memory_limit])
         con.execute("set preserve_insertion_order = false")  # as the dbt profile sets it
         started = time.perf_counter()
@@ -88,9 +96,10 @@ def stored_query(nodes: dict[str, dict[str, str]]) -> str:
 
 def _folds(relations: Any) -> str:
     """Per relation, one scan: its rows and the sum of every row's hash (a row as the struct
-    of all its columns, in order)."""
+    of all its columns, in order), but for `parsed_by`, the id of the dbt run that wrote it."""
     return ",\n    ".join(
-        f"(select {{'rows': count(*), 'hash': sum(hash(t))}} from {relation} as t)"
+        f"(select {{'rows': count(*), 'hash': sum(hash(t))}} "
+        f"from (select * exclude ({RUN_COLUMN}) from {relation}) as t)"
         for relation in relations
     )
 

@@ -53,13 +53,18 @@ def _is_json_value(value: object, depth: int = 0) -> bool:
     return False
 
 
+def register(conn: DuckDBPyConnection) -> None:
+    """Register the functions on a connection (dbt's, through the plugin; or the bench's)."""
+    conn.create_function(
+        "tracehouse_python_literal_json",
+        python_literal_json,
+        ["VARCHAR"],
+        "VARCHAR",
+        null_handling="special",
+        side_effects=False,
+    )
+
+
 class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
-        conn.create_function(
-            "tracehouse_python_literal_json",
-            python_literal_json,
-            ["VARCHAR"],
-            "VARCHAR",
-            null_handling="special",
-            side_effects=False,
-        )
+        register(conn)
