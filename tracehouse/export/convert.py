@@ -27,6 +27,12 @@ class Block(NamedTuple):
     has_opening_tag: bool
     has_closing_tag: bool
 
+    def tagged(self) -> str:
+        """The block as the message holds it: its body inside the tags it has."""
+        opening = f"<{self.kind}>" if self.has_opening_tag else ""
+        closing = f"</{self.kind}>" if self.has_closing_tag else ""
+        return opening + self.body + closing
+
 
 # ---------------------------------------------------------------- messages -> ShareGPT
 

@@ -343,29 +343,21 @@ def _escaped(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)[1:-1]
 
 
+# the special tokens a think block and a call are wrapped in, tags kept inside
+SPECIAL_TOKENS = {
+    "think": ("<|reasoning_start|>", "<|reasoning_end|>"),
+    "tool_call": ("<|tool_call_start|>", "<|tool_call_end|>"),
+}
+
+
 def with_special_tokens(value: str, rows: list[tuple]) -> str:
     """The turn with each think block in `<|reasoning_start|>`...`<|reasoning_end|>` and each
-    call in `<|tool_call_start|>`...`<|tool_call_end|>`, its tags kept."""
+    call in `<|tool_call_start|>`...`<|tool_call_end|>`, its tags kept; other blocks' bodies
+    as they are."""
     parts = []
     for block in blocks_of(value, rows):
-        if block.kind == "think":
-            parts.append(
-                "<|reasoning_start|>"
-                + ("<think>" if block.has_opening_tag else "")
-                + block.body
-                + ("</think>" if block.has_closing_tag else "")
-                + "<|reasoning_end|>"
-            )
-        elif block.kind == "tool_call":
-            parts.append(
-                "<|tool_call_start|>"
-                + ("<tool_call>" if block.has_opening_tag else "")
-                + block.body
-                + ("</tool_call>" if block.has_closing_tag else "")
-                + "<|tool_call_end|>"
-            )
-        else:
-            parts.append(block.body)
+        tokens = SPECIAL_TOKENS.get(block.kind)
+        parts.append(block.body if tokens is None else tokens[0] + block.tagged() + tokens[1])
     return "".join(parts) if parts else value
 
 
