@@ -12,7 +12,7 @@
 
   A call's fields: name, arguments, id, and a fourth only when the body is a Python literal
   read as JSON (python_literal_paths). A response's: tool_call_id, name, content and its
-  exit_code, error, success, status and output, is_error.
+  exit_code, error, success and status, is_error.
 #}
 
 {% macro call_paths() -%}
@@ -22,7 +22,7 @@
 {% macro response_paths() -%}
     {{ return([
         '$.tool_call_id', '$.name', '$.content', '$.content.exit_code', '$.content.error',
-        '$.content.success', '$.content.status', '$.content.output', '$.is_error',
+        '$.content.success', '$.content.status', '$.is_error',
     ]) }}
 {%- endmacro %}
 
@@ -130,7 +130,8 @@
     {%- set content = field(json_fields, 3) -%}
     {%- set exit_code = field(json_fields, 4) -%}
     {%- set error = field(json_fields, 5) -%}
-    {%- set output = field(json_fields, 8) -%}
+    {%- set output = tracehouse.json_fields_element(tracehouse.json_extract_paths(content, ['$.output']), 1) -%}
+    {%- set traceback = "'Traceback (most recent call last)'" -%}
     case
         when {{ tracehouse.json_kind(exit_code) }} = 'number'
             and cast({{ tracehouse.json_to_text(exit_code) }} as double) != 0
@@ -143,11 +144,18 @@
         when lower({{ tracehouse.json_string_or_null(field(json_fields, 7)) }}) in ('error', 'failed')
             then 'status_error'
         -- the phrase has no character JSON escapes, so it is searched in the (minified) JSON
-        -- text of the string, which is not decoded
-        when ({{ tracehouse.json_kind(output) }} = 'string'
-                and {{ tracehouse.text_contains(tracehouse.json_to_text(output), "'Traceback (most recent call last)'") }})
-            or ({{ tracehouse.json_kind(content) }} = 'string'
-                and {{ tracehouse.text_contains(tracehouse.json_to_text(content), "'Traceback (most recent call last)'") }})
+        -- text of the string, which is not decoded. `content.output` is read from `content`
+        -- only where the phrase occurs: extracted with the other fields, a huge output would
+        -- be written a second time, into a buffer of several times its size (512 MB more for
+        -- a 50 MB result, which then does not build at the default memory_limit)
+        when case
+                when {{ tracehouse.text_contains(tracehouse.json_to_text(content), traceback) }}
+                    then {{ tracehouse.json_kind(content) }} = 'string'
+                    or ({{ tracehouse.json_kind(content) }} = 'object'
+                        and {{ tracehouse.json_kind(output) }} = 'string'
+                        and {{ tracehouse.text_contains(tracehouse.json_to_text(output), traceback) }})
+                else false
+            end
             then 'traceback'
         when {{ tracehouse.regex_matches(
                 'case when ' ~ json_fields ~ ' is not null then ' ~ tracehouse.json_string_or_null(content)
@@ -155,7 +163,7 @@
                 '^' ~ tracehouse.python_whitespace_class() ~ '*(?i:error)'
             ) }}
             then 'error_text'
-        when {{ tracehouse.json_to_text(field(json_fields, 9)) }} = 'true' then 'is_error'
+        when {{ tracehouse.json_to_text(field(json_fields, 8)) }} = 'true' then 'is_error'
     end
 {%- endmacro %}
 
