@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--manifest", type=Path, required=True, help="manifest.json of `dbt compile`"
     )
-    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit (2GB)")
+    parser.add_argument("--memory-limit", default="1.25GB", help="DuckDB memory_limit (1.25GB, the default)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 

@@ -565,7 +565,7 @@ def machine() -> dict[str, Any]:
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
         "duckdb": duckdb.__version__,
-        "memory_limit": os.environ.get("TRACEHOUSE_MEMORY_LIMIT", "2GB (project default)"),
+        "memory_limit": os.environ.get("TRACEHOUSE_MEMORY_LIMIT", "1.25GB (project default)"),
         "platform": platform.platform(),
     }
 

@@ -16,7 +16,7 @@ from tracehouse.errors import UserError
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DB_ENV = "TRACEHOUSE_DB"
 MEMORY_ENV = "TRACEHOUSE_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "2GB"  # DuckDB buffer pool; Python and dbt add ~0.3-1 GB
+DEFAULT_MEMORY_LIMIT = "1.25GB"  # DuckDB buffer pool; Python and dbt add ~0.5 GB
 # profiles.yml: dbt-duckdb opens this in-memory instance (`path`) and attaches the warehouse
 # file to it under this name (`attach: alias`, `database`). The name is fixed, so no path
 # reaches SQL as a catalog name; named in-memory instances are shared within a process, so
