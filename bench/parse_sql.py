@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 
 from tracehouse.duckdb_functions import register
-from tracehouse.warehouse import sql_literal
+from tracehouse.warehouse import DEFAULT_MEMORY_LIMIT, sql_literal
 
 MODELS = ("int_blocks_parsed",)
 RUN_COLUMN = "parsed_by"  # differs between any two runs by design
@@ -37,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--manifest", type=Path, required=True, help="manifest.json of `dbt compile`"
     )
-    parser.add_argument("--memory-limit", default="1.25GB", help="DuckDB memory_limit (1.25GB, the default)")
+    parser.add_argument(
+        "--memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        help=f"DuckDB memory_limit (default: the build's, {DEFAULT_MEMORY_LIMIT})",
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 

@@ -48,6 +48,7 @@ from bench.compare import compare
 from bench.dbt_timing import layer_totals, node_times
 from bench.measure import StepResult, measure
 from bench.parse_sql import MODELS as PARSE_SQL_MODELS
+from tracehouse.warehouse import DEFAULT_MEMORY_LIMIT, MEMORY_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -565,7 +566,7 @@ def machine() -> dict[str, Any]:
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
         "duckdb": duckdb.__version__,
-        "memory_limit": os.environ.get("TRACEHOUSE_MEMORY_LIMIT", "1.25GB (project default)"),
+        "memory_limit": os.environ.get(MEMORY_ENV, f"{DEFAULT_MEMORY_LIMIT} (project default)"),
         "platform": platform.platform(),
     }
 

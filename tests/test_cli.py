@@ -210,3 +210,15 @@ def test_a_build_out_of_memory_names_the_model_and_the_setting(built_warehouse, 
     assert "memory_limit is 40MB ($TRACEHOUSE_MEMORY_LIMIT" in last
     assert f"TRACEHOUSE_MEMORY_LIMIT=4GB tracehouse build --db {db}" in last
     assert "Traceback" not in result.stderr
+
+
+def test_the_profile_and_tracehouse_default_to_one_memory_limit():
+    """A plain `dbt build` (profiles.yml) and tracehouse's own connections and messages
+    (DEFAULT_MEMORY_LIMIT) give DuckDB the same memory_limit when none is set."""
+    import yaml
+
+    from tracehouse.warehouse import DEFAULT_MEMORY_LIMIT, MEMORY_ENV
+
+    profile = yaml.safe_load((REPO_ROOT / "profiles.yml").read_text())
+    setting = profile["tracehouse"]["outputs"]["duckdb"]["settings"]["memory_limit"]
+    assert setting == f"{{{{ env_var('{MEMORY_ENV}', '{DEFAULT_MEMORY_LIMIT}') }}}}"
