@@ -34,9 +34,8 @@ pytestmark = pytest.mark.spark
 # engines: relative 1e-9 is far below any figure the marts report (shares, rates, medians).
 FLOAT_RELATIVE_TOLERANCE = 1e-9
 FLOAT_ABSOLUTE_TOLERANCE = 1e-12
-# Columns that describe the build, not the data (when it ran, which dbt invocation): they
-# differ between any two builds, on one engine or two.
-# columns that name the run that wrote a row: different on every build by design
+# Columns that describe the build, not the data (when it ran, which dbt invocation wrote the
+# mart or parsed the block): they differ between any two builds, on one engine or two.
 BUILD_STAMPS = {"built_at", "dbt_invocation_id", "parsed_by"}
 # DuckDB types and the type the same column has once Spark wrote it to Parquet.
 SAME_TYPE = {"JSON": "VARCHAR", "TIMESTAMP WITH TIME ZONE": "TIMESTAMP"}
