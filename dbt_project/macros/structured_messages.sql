@@ -73,27 +73,20 @@
 {%- endmacro %}
 
 {#
-  The role the marts use (system, human, gpt, tool) for a role as the source gave it, but for
-  the one case that depends on the message itself: an Anthropic user message of tool_result
-  blocks is a tool message (is_anthropic_user, has_tool_result_block).
+  The role the marts use (system, human, gpt, tool) for a role as the source gave it. An
+  Anthropic user message of tool_result blocks is a tool message.
 #}
-{% macro mart_role(source_role) -%}
+{% macro mart_role(value, value_format, source_role) -%}
     case
+        when {{ source_role }} = 'user' and {{ value_format }} = 'anthropic'
+            and {{ tracehouse.has_tool_result_block(value) }}
+            then 'tool'
         when {{ source_role }} = 'user' then 'human'
         when {{ source_role }} = 'assistant' then 'gpt'
         when {{ source_role }} = 'function' then 'tool'
         when {{ source_role }} = 'developer' then 'system'
         else {{ source_role }}
     end
-{%- endmacro %}
-
-{#
-  Whether the message is an Anthropic user message; null where either column is. Comparisons
-  of columns with constants, so that DuckDB filters the rows in its scan of raw.messages and
-  reads the value of no other row.
-#}
-{% macro is_anthropic_user(source_role, value_format) -%}
-    ({{ source_role }} = 'user' and {{ value_format }} = 'anthropic')
 {%- endmacro %}
 
 {# Whether an Anthropic message's `content` is a list holding a tool_result block. #}
