@@ -13,9 +13,11 @@ from types import SimpleNamespace
 
 import duckdb
 import pytest
+import yaml
 
 from tests.conftest import REPO_ROOT, tracehouse
 from tracehouse.cli import build_parser
+from tracehouse.warehouse import DEFAULT_MEMORY_LIMIT, MEMORY_ENV
 
 COMMANDS = ("generate", "ingest", "build", "report", "export", "sql", "run")
 # The commands whose options this test owns (report's and export's are checked with them).
@@ -215,10 +217,6 @@ def test_a_build_out_of_memory_names_the_model_and_the_setting(built_warehouse, 
 def test_the_profile_and_tracehouse_default_to_one_memory_limit():
     """A plain `dbt build` (profiles.yml) and tracehouse's own connections and messages
     (DEFAULT_MEMORY_LIMIT) give DuckDB the same memory_limit when none is set."""
-    import yaml
-
-    from tracehouse.warehouse import DEFAULT_MEMORY_LIMIT, MEMORY_ENV
-
     profile = yaml.safe_load((REPO_ROOT / "profiles.yml").read_text())
     setting = profile["tracehouse"]["outputs"]["duckdb"]["settings"]["memory_limit"]
     assert setting == f"{{{{ env_var('{MEMORY_ENV}', '{DEFAULT_MEMORY_LIMIT}') }}}}"
