@@ -17,7 +17,7 @@ import yaml
 
 from tests.conftest import REPO_ROOT, tracehouse
 from tracehouse.cli import build_parser
-from tracehouse.warehouse import DEFAULT_MEMORY_LIMIT, MEMORY_ENV
+from tracehouse.warehouse import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, ROW_GROUP_SIZE, held
 
 COMMANDS = ("generate", "ingest", "build", "report", "export", "sql", "run")
 # The commands whose options this test owns (report's and export's are checked with them).
@@ -212,6 +212,21 @@ def test_a_build_out_of_memory_names_the_model_and_the_setting(built_warehouse, 
     assert "memory_limit is 40MB ($TRACEHOUSE_MEMORY_LIMIT" in last
     assert f"TRACEHOUSE_MEMORY_LIMIT=4GB tracehouse build --db {db}" in last
     assert "Traceback" not in result.stderr
+
+
+def test_the_build_writes_row_groups_of_row_group_size_through_both_entry_points(tmp_path):
+    """`tracehouse build` attaches the warehouse itself (`held`), a plain `dbt build` through
+    profiles.yml: both give the tables they write ROW_GROUP_SIZE rows per row group."""
+    profile = yaml.safe_load((REPO_ROOT / "profiles.yml").read_text())
+    (attachment,) = profile["tracehouse"]["outputs"]["duckdb"]["attach"]
+    assert attachment["options"] == {"row_group_size": ROW_GROUP_SIZE}
+    rows = 3 * ROW_GROUP_SIZE + 1
+    with held(tmp_path / "w.duckdb") as con:
+        con.execute("create table t as select range as i from range(?)", [rows])
+        groups = con.execute(
+            "select count(distinct row_group_id) from pragma_storage_info('t')"
+        ).fetchone()
+    assert groups == (4,)
 
 
 def test_the_profile_and_tracehouse_default_to_one_memory_limit():

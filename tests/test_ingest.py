@@ -19,6 +19,7 @@ from tests.conftest import MESSAGE_TYPE, hermes_table, tracehouse, write_hub_lay
 from tracehouse.commands.ingest import ingest_source
 from tracehouse.ingest.explode import SliceMeta, explode_batch
 from tracehouse.ingest.land import replace_slice
+from tracehouse.warehouse import ROW_GROUP_SIZE
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -303,6 +304,29 @@ def test_nul_characters_and_a_five_megabyte_message_land_byte_exact(tmp_path):
         (big,),
     ]
     assert (0, 0, "value", "nul_character") in issues(db)
+
+
+def row_groups(db: Path, table: str) -> int:
+    return query(db, "select count(distinct row_group_id) from pragma_storage_info(?)", [table])[0][
+        0
+    ]
+
+
+def test_ingest_writes_the_messages_in_row_groups_of_row_group_size(tmp_path):
+    """DuckDB scans a table one row group per thread: the parse of a kimi-sized load needs
+    more than its default two (ROW_GROUP_SIZE, tracehouse/warehouse.py)."""
+    conversations, per_conversation = 700, 50
+    rows = [
+        {
+            "id": str(n),
+            "conversations": [message("human", f"{n}.{i}") for i in range(per_conversation)],
+        }
+        for n in range(conversations)
+    ]
+    db = land(tmp_path, rows)
+    messages = conversations * per_conversation
+    assert query(db, "select count(*) from raw.messages") == [(messages,)]
+    assert row_groups(db, "raw.messages") == -(-messages // ROW_GROUP_SIZE) > 1
 
 
 def test_local_parquet_and_jsonl_files_are_ingested_through_datasets(tmp_path):
