@@ -307,9 +307,10 @@ def test_nul_characters_and_a_five_megabyte_message_land_byte_exact(tmp_path):
 
 
 def row_groups(db: Path, table: str) -> int:
-    return query(db, "select count(distinct row_group_id) from pragma_storage_info(?)", [table])[0][
-        0
-    ]
+    [(groups,)] = query(
+        db, "select count(distinct row_group_id) from pragma_storage_info(?)", [table]
+    )
+    return groups
 
 
 def test_ingest_writes_the_messages_in_row_groups_of_row_group_size(tmp_path):

@@ -69,16 +69,15 @@ def default_db_path() -> Path:
 def connect(db: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse. One writer at a time: a held lock becomes a clear error."""
     db = Path(db)
-    if read_only and not db.exists():
-        raise WarehouseError(f"{db}: no warehouse here yet; run `tracehouse ingest` first")
-    if not read_only:
-        db.parent.mkdir(parents=True, exist_ok=True)
     config = {"memory_limit": os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT)}
     if read_only:
+        if not db.exists():
+            raise WarehouseError(f"{db}: no warehouse here yet; run `tracehouse ingest` first")
         try:
             return duckdb.connect(str(db), read_only=True, config=config)
         except duckdb.IOException as exc:
             raise _open_error(db, exc) from exc
+    db.parent.mkdir(parents=True, exist_ok=True)
     # A writer attaches the file, the one way to give its tables ROW_GROUP_SIZE; spill files
     # stay where DuckDB puts them for a file it opens itself.
     con = duckdb.connect(config={**config, "temp_directory": f"{db.resolve()}.tmp"})
