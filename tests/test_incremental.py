@@ -1,5 +1,6 @@
-"""The incremental parse: a build after an ingest parses only the new loads, and gives
-exactly what a build from scratch on the same raw data gives, the marts included.
+"""The incremental models (the intermediate models and the facts): a build after an ingest
+computes only the new loads, and gives exactly what a build from scratch on the same raw
+data gives, the aggregates included.
 
 Two warehouses from the same generated files: one ingested and built step by step (kimi,
 build, glm-5.1, build, kimi again from other files, build), the other ingested once and
@@ -19,8 +20,16 @@ from tests.conftest import tracehouse
 from tracehouse.warehouse import sql_path_literal
 
 SOURCE_NAME = "tests/incremental"
-# the one incremental model (dbt_project.yml)
-INCREMENTAL = ("intermediate.int_blocks_parsed",)
+# the incremental models (dbt_project.yml: the intermediate folder and marts/facts)
+INCREMENTAL = (
+    "intermediate.int_blocks_parsed",
+    "intermediate.int_messages_sequenced",
+    "intermediate.int_tool_calls_paired",
+    "intermediate.int_tools_declared",
+    "marts.fct_conversations",
+    "marts.fct_assistant_turns",
+    "marts.fct_tool_responses",
+)
 
 
 @pytest.fixture(scope="module")
@@ -173,15 +182,17 @@ def test_a_table_built_before_it_carried_load_id_fails_with_the_full_refresh_adv
         con.close()
 
 
-def test_a_new_version_of_the_parse_rules_parses_every_load_again(data, tmp_path):
-    """Rows written by other parse rules (tracehouse_parse_version) never stay beside new
-    ones: the build after the version changes parses every load again, and gives the rows a
-    build from scratch gives."""
+def test_a_new_version_of_the_rules_builds_every_load_again(data, tmp_path):
+    """Rows written by other rules (tracehouse_rules_version) never stay beside new ones: the
+    build after the version changes builds every load of every incremental model again, and
+    gives the rows a build from scratch gives."""
     db = tmp_path / "wh.duckdb"
     ingest(db, data["first"], "kimi")
     build(db, "--exclude", "resource_type:test")
     con = duckdb.connect(str(db), read_only=True)
-    blocks = con.execute("select count(*) from intermediate.int_blocks_parsed").fetchone()[0]
+    rows = {
+        table: con.execute(f"select count(*) from {table}").fetchone()[0] for table in INCREMENTAL
+    }
     first_builds = {
         row[0]
         for row in con.execute(
@@ -190,15 +201,20 @@ def test_a_new_version_of_the_parse_rules_parses_every_load_again(data, tmp_path
     }
     con.close()
 
-    build(db, "--exclude", "resource_type:test", "--vars", "{tracehouse_parse_version: 999}")
+    build(db, "--exclude", "resource_type:test", "--vars", "{tracehouse_rules_version: 999}")
     con = duckdb.connect(str(db), read_only=True)
     try:
-        versions = con.execute(
-            "select parse_version, count(*), count(*) filter (where parsed_by in "
-            f"({', '.join('?' for _ in first_builds)})) "
-            "from intermediate.int_blocks_parsed group by 1",
+        versions = {
+            table: con.execute(f"select rules_version, count(*) from {table} group by 1").fetchall()
+            for table in INCREMENTAL
+        }
+        reparsed = con.execute(
+            "select count(*) from intermediate.int_blocks_parsed where parsed_by in "
+            f"({', '.join('?' for _ in first_builds)})",
             list(first_builds),
-        ).fetchall()
+        ).fetchone()[0]
     finally:
         con.close()
-    assert versions == [(999, blocks, 0)]
+    assert versions == {table: [(999, rows[table])] for table in INCREMENTAL}
+    assert all(rows.values())
+    assert reparsed == 0

@@ -1,12 +1,12 @@
 {#
-  Incremental by load (the `incremental_loads` doc block): the parse, int_blocks_parsed, the
-  one incremental model. It
-  - carries `load_id` (the load that landed the conversation),
-  - imports stg_hermes__conversations filtered with `{{ tracehouse.where_load_is_new() }}`
-    and stg_hermes__messages with `{{ tracehouse.where_slice_changed() }}`,
-  - and has the pre-hook `tracehouse.delete_replaced_loads()` (dbt_project.yml), so that the
-    rows of loads that no longer exist (a slice ingested again) are gone before the new ones
-    append.
+  Incremental by load (the `incremental_loads` doc block): every intermediate model. Each
+  - carries `load_id` (the load that landed the conversation) and `rules_version`,
+  - imports every relation that has `load_id` (stg_hermes__conversations, the intermediate
+    models) filtered with `{{ tracehouse.where_load_is_new() }}`, and stg_hermes__messages
+    with `{{ tracehouse.where_slice_changed() }}` (after a `conversations` import),
+  - and has the pre-hook `tracehouse.delete_replaced_loads()` (dbt_project.yml, once for the
+    folder), so that the rows of loads that no longer exist (a slice ingested again) and of
+    other rules are gone before the new ones append.
   On a full build (first run, `--full-refresh`) the filters render to nothing.
 #}
 
@@ -19,12 +19,12 @@
 {%- endmacro %}
 
 {#
-  A table built before the parse was incremental by load, or before it recorded its rules'
+  A table built before its model was incremental by load, or before it recorded its rules'
   version, cannot be brought up to date row by row: stop with the command that rebuilds it.
 #}
 {% macro require_load_columns() -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- for column in ['load_id', 'parse_version'] if column not in columns %}
+    {%- for column in ['load_id', 'rules_version'] if column not in columns %}
         {{ exceptions.raise_compiler_error(
             this.schema ~ "." ~ this.identifier ~ " has no " ~ column ~ " column: an older tracehouse built it."
             ~ " Rebuild it from scratch: tracehouse build -- --full-refresh (or dbt build --full-refresh)."
@@ -55,8 +55,8 @@
 
 {#
   Pre-hook: delete the rows of loads that are no longer in the raw layer (their slice was
-  ingested again, under a new load), and every row parsed by rules of another version
-  (var tracehouse_parse_version), whose loads are then parsed again. Nothing on a full build.
+  ingested again, under a new load), and every row written by rules of another version
+  (var tracehouse_rules_version), whose loads are then built again. Nothing on a full build.
 #}
 {% macro delete_replaced_loads() -%}
     {%- if is_incremental() -%}
@@ -64,7 +64,7 @@
         delete from {{ this }}
         where
             load_id not in (select distinct load_id from {{ ref('stg_hermes__conversations') }})
-            or parse_version != {{ tracehouse.parse_version() }}
+            or rules_version != {{ tracehouse.rules_version() }}
     {%- else -%}
         select 1 as nothing_to_delete
     {%- endif -%}
@@ -87,7 +87,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# The version of the parse's rules (dbt_project.yml), as an integer literal. #}
-{% macro parse_version() -%}
-    {{ var('tracehouse_parse_version') | int }}
+{# The version of the intermediate models' rules (dbt_project.yml), as an integer literal. #}
+{% macro rules_version() -%}
+    {{ var('tracehouse_rules_version') | int }}
 {%- endmacro %}

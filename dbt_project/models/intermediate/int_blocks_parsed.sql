@@ -597,7 +597,7 @@ final as (
         -- the build that wrote the row: the rebuild test checks each row once
         cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as parsed_by,
         -- the rules that wrote it: rows of other rules are parsed again (incremental_loads)
-        cast({{ tracehouse.parse_version() }} as integer) as parse_version
+        cast({{ tracehouse.rules_version() }} as integer) as rules_version
 
     from blocks
     inner join message_keys

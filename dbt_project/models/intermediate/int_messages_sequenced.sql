@@ -12,15 +12,24 @@
 
 with
 
+conversations as (
+
+    select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
+
+),
+
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
+    {{ tracehouse.where_slice_changed() }}
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
@@ -51,6 +60,7 @@ joined as (
     select
         messages.conversation_key,
         messages.message_index,
+        conversations.load_id,
         messages.message_role,
         coalesce(message_blocks.message_chars, 0) as message_chars,
         coalesce(message_blocks.tool_calls, 0) as tool_calls,
@@ -59,6 +69,8 @@ joined as (
         coalesce(message_blocks.is_iteration_limit_notice, false) as is_iteration_limit_notice
 
     from messages
+    inner join conversations
+        on messages.conversation_key = conversations.conversation_key
     left join message_blocks
         on
             messages.conversation_key = message_blocks.conversation_key
@@ -127,6 +139,7 @@ final as (
     select
         conversation_key,
         cast(message_index as integer) as message_index,
+        load_id,
         message_role,
         cast(message_chars as bigint) as message_chars,
         cast(tool_calls as integer) as tool_calls,
@@ -150,7 +163,8 @@ final as (
             partition by conversation_key
             order by message_index
             rows between unbounded preceding and 1 preceding
-        ), false) as last_tool_message_failed
+        ), false) as last_tool_message_failed,
+        cast({{ tracehouse.rules_version() }} as integer) as rules_version
 
     from sequenced
 

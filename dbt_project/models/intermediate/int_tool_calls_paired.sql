@@ -13,23 +13,29 @@
   name was garbled still finds its response. The kimi id pattern is never used.
 #}
 
+-- the folder's pre-hook (delete_replaced_loads) reads the loads staged now:
+-- depends_on: {{ ref('stg_hermes__conversations') }}
+
 with
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 messages as (
 
     select * from {{ ref('int_messages_sequenced') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 tools_declared as (
 
     select * from {{ ref('int_tools_declared') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
@@ -282,7 +288,8 @@ final as (
             when responses.error_kind is not null then 'error'
             else 'ok'
         end as status,
-        responses.error_kind
+        responses.error_kind,
+        cast({{ tracehouse.rules_version() }} as integer) as rules_version
 
     from calls
     left join pairs

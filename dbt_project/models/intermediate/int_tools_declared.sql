@@ -26,12 +26,14 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 messages as (
 
     select * from {{ ref('stg_hermes__messages') }}
+    {{ tracehouse.where_slice_changed() }}
 
 ),
 
@@ -39,6 +41,7 @@ column_lists as (
 
     select
         conversation_key,
+        load_id,
         'tools_column' as declared_in,
         tools_json as tools_list
 
@@ -53,6 +56,7 @@ system_prompts as (
 
     select
         conversations.conversation_key,
+        conversations.load_id,
         messages.message_text as prompt_text
 
     from conversations
@@ -71,6 +75,7 @@ tools_pieces as (
 
     select
         conversation_key,
+        load_id,
         {{ tracehouse.explode_with_position(
             tracehouse.regex_split('prompt_text', '<tools>'), 'tools_piece', 'piece_index'
         ) }}
@@ -83,6 +88,7 @@ tools_blocks as (
 
     select
         conversation_key,
+        load_id,
         piece_index,
         {{ tracehouse.strip_whitespace(
             tracehouse.list_element(tracehouse.regex_split('tools_piece', '</tools>'), 0)
@@ -99,6 +105,7 @@ block_lists as (
 
     select
         conversation_key,
+        load_id,
         piece_index,
         {{ tracehouse.tools_block_list('block_body') }} as tools_list
 
@@ -110,6 +117,7 @@ ranked_block_lists as (
 
     select
         conversation_key,
+        load_id,
         tools_list,
         row_number() over (partition by conversation_key order by piece_index) as list_rank
 
@@ -122,6 +130,7 @@ prompt_lists as (
 
     select
         conversation_key,
+        load_id,
         'system_prompt' as declared_in,
         tools_list
 
@@ -241,6 +250,7 @@ joined as (
 
     select
         declared_lists.conversation_key,
+        declared_lists.load_id,
         declared_lists.declared_in,
         shaped.tool_index,
         shaped.type_json,
@@ -266,7 +276,9 @@ renamed as (
         {{ tracehouse.json_string_or_null('type_json') }} as tool_type,
         {{ tracehouse.json_string_or_null('description_json') }} as tool_description,
         parameters_json as tool_parameters,
-        declared_in
+        declared_in,
+        load_id,
+        cast({{ tracehouse.rules_version() }} as integer) as rules_version
 
     from joined
 

@@ -5,24 +5,28 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 messages as (
 
     select * from {{ ref('int_messages_sequenced') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_paired') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
@@ -133,7 +137,8 @@ final as (
             end as {{ dbt.type_string() }}
         ) as turn_kind,
         cast(preceded_by as {{ dbt.type_string() }}) as preceded_by,
-        cast(is_last_message as boolean) as is_last_message
+        cast(is_last_message as boolean) as is_last_message,
+        cast({{ tracehouse.rules_version() }} as integer) as rules_version
 
     from joined
 

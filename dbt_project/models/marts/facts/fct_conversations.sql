@@ -8,30 +8,35 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 tools_declared as (
 
     select * from {{ ref('int_tools_declared') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 messages as (
 
     select * from {{ ref('int_messages_sequenced') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_paired') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
@@ -206,7 +211,8 @@ final as (
                 when last_tool_message_failed then 'answered_after_unresolved_error'
                 else 'answered'
             end as {{ dbt.type_string() }}
-        ) as outcome
+        ) as outcome,
+        cast({{ tracehouse.rules_version() }} as integer) as rules_version
 
     from joined
 

@@ -8,18 +8,21 @@ with
 conversations as (
 
     select * from {{ ref('stg_hermes__conversations') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 blocks as (
 
     select * from {{ ref('int_blocks_parsed') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls_paired') }}
+    {{ tracehouse.where_load_is_new() }}
 
 ),
 
@@ -69,7 +72,8 @@ final as (
         cast(responses.error_kind as {{ dbt.type_string() }}) as error_kind,
         cast(responses.legacy_error as boolean) as legacy_error,
         cast(tool_calls.message_index as integer) as call_message_index,
-        cast(tool_calls.call_index as integer) as call_index
+        cast(tool_calls.call_index as integer) as call_index,
+        cast({{ tracehouse.rules_version() }} as integer) as rules_version
 
     from responses
     inner join conversations
