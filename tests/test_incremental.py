@@ -218,3 +218,28 @@ def test_a_new_version_of_the_rules_builds_every_load_again(data, tmp_path):
     assert versions == {table: [(999, rows[table])] for table in INCREMENTAL}
     assert all(rows.values())
     assert reparsed == 0
+
+
+def test_a_fact_selected_without_its_incremental_parents_stops_and_names_them(data, tmp_path):
+    """After an ingest, a fact built alone would take the new load from intermediate tables
+    that do not hold it yet, and never build it again. The run stops instead, naming the
+    parents and the selection that builds them together; what that selection writes is what
+    a build from scratch writes."""
+    db = tmp_path / "wh.duckdb"
+    ingest(db, data["first"], "kimi")
+    build(db, "--exclude", "resource_type:test")
+    ingest(db, data["first"], "glm-5.1")
+
+    alone = tracehouse("build", "--db", str(db), "--", "--select", "fct_conversations", check=False)
+    assert alone.returncode != 0
+    output = alone.stdout + alone.stderr
+    assert "fct_conversations is incremental by load and reads int_" in output
+    assert "dbt build --select +fct_conversations" in output
+
+    build(db, "--select", "+fct_conversations", "--exclude", "resource_type:test")
+    # the rest, and what the selection wrote, must now equal a build from scratch
+    build(db, "--exclude", "resource_type:test")
+    scratch = tmp_path / "scratch.duckdb"
+    ingest(scratch, data["first"])
+    build(scratch, "--exclude", "resource_type:test")
+    assert mart_rows_differing(db, scratch) == {}

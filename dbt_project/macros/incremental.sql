@@ -57,8 +57,10 @@
   Pre-hook: delete the rows of loads that are no longer in the raw layer (their slice was
   ingested again, under a new load), and every row written by rules of another version
   (var tracehouse_rules_version), whose loads are then built again. Nothing on a full build.
+  First, on either, require_incremental_parents_selected.
 #}
 {% macro delete_replaced_loads() -%}
+    {{ tracehouse.require_incremental_parents_selected() }}
     {%- if is_incremental() -%}
         {{ tracehouse.require_load_columns() }}
         delete from {{ this }}
@@ -67,6 +69,32 @@
             or rules_version != {{ tracehouse.rules_version() }}
     {%- else -%}
         select 1 as nothing_to_delete
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  A model builds the loads its table lacks from what its incremental parents hold when it
+  runs. A parent that this run does not build may not hold a new load yet: the model would
+  write that load from half its inputs and, holding it, never build it again. So a run that
+  selects an incremental model without its incremental parents stops and says how to select
+  them (`tracehouse build` and a plain `dbt build` select everything).
+#}
+{% macro require_incremental_parents_selected() -%}
+    {%- if execute and flags.WHICH in tracehouse.model_building_commands() -%}
+        {%- set missing = [] -%}
+        {%- for parent in model.depends_on.nodes if parent in graph.nodes -%}
+            {%- if graph.nodes[parent].config.materialized == 'incremental' and parent not in selected_resources -%}
+                {%- do missing.append(graph.nodes[parent].name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                model.name ~ " is incremental by load and reads " ~ missing | join(", ")
+                ~ ", which this run does not build: a load new to them would be built half."
+                ~ " Select them too: dbt build --select +" ~ model.name
+                ~ " (tracehouse build -- --select +" ~ model.name ~ ")."
+            ) }}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 

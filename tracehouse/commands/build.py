@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run `dbt build` (staging, intermediate, marts, tests) on the warehouse",
         description="Runs the dbt project at the repository root through dbt's Python runner "
         "and closes its connections afterwards. Arguments after `--` go to dbt "
-        "(e.g. `tracehouse build -- --select marts`).",
+        "(e.g. `tracehouse build -- --select +fct_conversations`).",
     )
     parser.add_argument(
         "--target",
