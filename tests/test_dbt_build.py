@@ -399,7 +399,7 @@ def test_a_warehouse_built_by_an_older_version_is_rebuilt_to_the_same_rows(
     target = ["--target-path", str(tmp_path / "target")]
     failed = tracehouse("build", "--db", str(db), "--", *target, check=False)
     assert failed.returncode != 0
-    advice = f"tracehouse build --db {db} -- --full-refresh --select int_blocks_parsed+"
+    advice = f"tracehouse build --db {db} -- --full-refresh --select @int_blocks_parsed"
     assert "the columns of int_blocks_parsed changed" in failed.stderr
     assert advice in failed.stderr
 

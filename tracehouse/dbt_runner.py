@@ -180,8 +180,10 @@ def memory_advice(db: Path, nodes: Sequence[str], command: str) -> str:
 
 
 def schema_change_advice(db: Path, models: Sequence[str], command: str) -> str:
-    """What to run: rebuild those models from scratch, with everything that reads them."""
-    selectors = [f"{name}+" for name in models]
+    """What to run: rebuild those models from scratch, with everything that reads them and
+    everything those read (dbt's `@`: an incremental model runs only beside its incremental
+    parents, macros/incremental.sql)."""
+    selectors = [f"@{name}" for name in models]
     them = "it" if len(models) == 1 else "them"
     return (
         f"dbt {command} failed: the columns of {', '.join(models)} changed since this warehouse "

@@ -1,12 +1,13 @@
 {#
-  Incremental by load (the `incremental_loads` doc block): every intermediate model. Each
+  Incremental by load (the `incremental_loads` doc block): every intermediate model and every
+  fact (marts/facts/). Each
   - carries `load_id` (the load that landed the conversation) and `rules_version`,
   - imports every relation that has `load_id` (stg_hermes__conversations, the intermediate
     models) filtered with `{{ tracehouse.where_load_is_new() }}`, and stg_hermes__messages
     with `{{ tracehouse.where_slice_changed() }}` (after a `conversations` import),
-  - and has the pre-hook `tracehouse.delete_replaced_loads()` (dbt_project.yml, once for the
-    folder), so that the rows of loads that no longer exist (a slice ingested again) and of
-    other rules are gone before the new ones append.
+  - and has the pre-hook `tracehouse.delete_replaced_loads()` (dbt_project.yml, configured
+    once for both folders), so that the rows of loads that no longer exist (a slice ingested
+    again) and of other rules are gone before the new ones append.
   On a full build (first run, `--full-refresh`) the filters render to nothing.
 #}
 
@@ -80,7 +81,8 @@
   them (`tracehouse build` and a plain `dbt build` select everything).
 #}
 {% macro require_incremental_parents_selected() -%}
-    {%- if execute and flags.WHICH in tracehouse.model_building_commands() -%}
+    {#- not on `dbt retry`: it runs again the nodes a run failed on, whose parents that run built -#}
+    {%- if execute and flags.WHICH in ['build', 'run'] -%}
         {%- set missing = [] -%}
         {%- for parent in model.depends_on.nodes if parent in graph.nodes -%}
             {%- if graph.nodes[parent].config.materialized == 'incremental' and parent not in selected_resources -%}
@@ -115,7 +117,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# The version of the intermediate models' rules (dbt_project.yml), as an integer literal. #}
+{# The version of the incremental models' rules (dbt_project.yml), as an integer literal. #}
 {% macro rules_version() -%}
     {{ var('tracehouse_rules_version') | int }}
 {%- endmacro %}
