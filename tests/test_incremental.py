@@ -243,3 +243,30 @@ def test_a_fact_selected_without_its_incremental_parents_stops_and_names_them(da
     ingest(scratch, data["first"])
     build(scratch, "--exclude", "resource_type:test")
     assert mart_rows_differing(db, scratch) == {}
+
+
+def test_a_model_rebuilt_from_scratch_without_its_incremental_children_stops(data, tmp_path):
+    """The parse rebuilt from scratch alone would leave the models that read it with rows
+    built from its old ones, for good: the run stops and names `@int_blocks_parsed`, which
+    rebuilds them too. A view among the facts (fct_tool_calls) builds alone."""
+    db = tmp_path / "wh.duckdb"
+    ingest(db, data["first"], "kimi")
+    build(db, "--exclude", "resource_type:test")
+
+    alone = tracehouse(
+        "build",
+        "--db",
+        str(db),
+        "--",
+        "--full-refresh",
+        "--select",
+        "int_blocks_parsed",
+        check=False,
+    )
+    assert alone.returncode != 0
+    output = alone.stdout + alone.stderr
+    assert "int_blocks_parsed is rebuilt from scratch, and int_" in output
+    assert "dbt build --full-refresh --select @int_blocks_parsed" in output
+
+    build(db, "--full-refresh", "--select", "@int_blocks_parsed", "--exclude", "resource_type:test")
+    build(db, "--select", "fct_tool_calls")

@@ -58,10 +58,10 @@
   Pre-hook: delete the rows of loads that are no longer in the raw layer (their slice was
   ingested again, under a new load), and every row written by rules of another version
   (var tracehouse_rules_version), whose loads are then built again. Nothing on a full build.
-  First, on either, require_incremental_parents_selected.
+  First, on either, require_incremental_neighbours_selected.
 #}
 {% macro delete_replaced_loads() -%}
-    {{ tracehouse.require_incremental_parents_selected() }}
+    {{ tracehouse.require_incremental_neighbours_selected() }}
     {%- if is_incremental() -%}
         {{ tracehouse.require_load_columns() }}
         delete from {{ this }}
@@ -76,25 +76,40 @@
 {#
   A model builds the loads its table lacks from what its incremental parents hold when it
   runs. A parent that this run does not build may not hold a new load yet: the model would
-  write that load from half its inputs and, holding it, never build it again. So a run that
-  selects an incremental model without its incremental parents stops and says how to select
-  them (`tracehouse build` and a plain `dbt build` select everything).
+  write that load from half its inputs and, holding it, never build it again. And a model
+  rebuilt from scratch (`--full-refresh`) gets rows its incremental children hold older
+  versions of, which they would keep. So a run that selects an incremental model without its
+  incremental parents, or rebuilds one from scratch without its incremental children, stops
+  and says what to select (`tracehouse build` and a plain `dbt build` select everything).
+  `dbt retry` carries no selection of its own (dbt leaves `selected_resources` empty), so it
+  stops here too on a model with incremental parents, with the same advice.
 #}
-{% macro require_incremental_parents_selected() -%}
-    {#- not on `dbt retry`: it runs again the nodes a run failed on, whose parents that run built -#}
-    {%- if execute and flags.WHICH in ['build', 'run'] -%}
-        {%- set missing = [] -%}
-        {%- for parent in model.depends_on.nodes if parent in graph.nodes -%}
-            {%- if graph.nodes[parent].config.materialized == 'incremental' and parent not in selected_resources -%}
-                {%- do missing.append(graph.nodes[parent].name) -%}
+{% macro require_incremental_neighbours_selected() -%}
+    {%- if execute and flags.WHICH in tracehouse.model_building_commands()
+        and model.config.materialized == 'incremental' -%}
+        {%- set parents = [] -%}
+        {%- set children = [] -%}
+        {%- for node in graph.nodes.values() if node.config.materialized == 'incremental'
+            and node.unique_id not in selected_resources -%}
+            {%- if node.unique_id in model.depends_on.nodes -%}
+                {%- do parents.append(node.name) -%}
+            {%- elif model.unique_id in node.depends_on.nodes -%}
+                {%- do children.append(node.name) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- if missing -%}
+        {%- if parents -%}
             {{ exceptions.raise_compiler_error(
-                model.name ~ " is incremental by load and reads " ~ missing | join(", ")
+                model.name ~ " is incremental by load and reads " ~ parents | join(", ")
                 ~ ", which this run does not build: a load new to them would be built half."
                 ~ " Select them too: dbt build --select +" ~ model.name
                 ~ " (tracehouse build -- --select +" ~ model.name ~ ")."
+            ) }}
+        {%- elif children and flags.FULL_REFRESH -%}
+            {{ exceptions.raise_compiler_error(
+                model.name ~ " is rebuilt from scratch, and " ~ children | join(", ")
+                ~ " read it: incremental by load, they would keep rows built from its old ones."
+                ~ " Rebuild them too: dbt build --full-refresh --select @" ~ model.name
+                ~ " (tracehouse build -- --full-refresh --select @" ~ model.name ~ ")."
             ) }}
         {%- endif -%}
     {%- endif -%}
