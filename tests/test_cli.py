@@ -201,7 +201,7 @@ def test_a_build_out_of_memory_names_the_model_and_the_setting(built_warehouse, 
     env = {**os.environ, "TRACEHOUSE_MEMORY_LIMIT": "40MB"}
     result = tracehouse(
         "build", "--db", str(db), "-q", "--", "--full-refresh",
-        "--select", "int_blocks_parsed", "--target-path", str(tmp_path / "target"),
+        "--select", "@int_blocks_parsed", "--target-path", str(tmp_path / "target"),
         env=env, check=False,
     )  # fmt: skip
     assert result.returncode == 1
