@@ -58,12 +58,13 @@
   Pre-hook: delete the rows of loads that are no longer in the raw layer (their slice was
   ingested again, under a new load), and every row written by rules of another version
   (var tracehouse_rules_version), whose loads are then built again. Nothing on a full build.
-  First, on either, require_incremental_neighbours_selected.
+  First, on either, require_incremental_neighbours_selected. The columns it deletes by were
+  checked already: dbt compiles the model, and so its where_load_is_new imports
+  (require_load_columns), before it runs the pre-hook.
 #}
 {% macro delete_replaced_loads() -%}
     {{ tracehouse.require_incremental_neighbours_selected() }}
     {%- if is_incremental() -%}
-        {{ tracehouse.require_load_columns() }}
         delete from {{ this }}
         where
             load_id not in (select distinct load_id from {{ ref('stg_hermes__conversations') }})
