@@ -12,9 +12,15 @@
 
 with
 
+conversations as (
+
+    select * from {{ ref('fct_conversations') }}
+
+),
+
 tool_calls as (
 
-    select * from {{ ref('fct_tool_calls') }}
+    select * from {{ ref('int_tool_calls_paired') }}
 
 ),
 
@@ -47,7 +53,7 @@ failed_calls as (
 
     select
         tool_calls.conversation_key,
-        tool_calls.config,
+        conversations.config,
         tool_calls.message_index,
         tool_calls.call_index,
         coalesce(tool_calls.tool_name, '(unnamed)') as tool_name,
@@ -57,6 +63,8 @@ failed_calls as (
         calling_turns.next_message_index
 
     from tool_calls
+    inner join conversations
+        on tool_calls.conversation_key = conversations.conversation_key
     inner join calling_turns
         on
             tool_calls.conversation_key = calling_turns.conversation_key

@@ -9,6 +9,12 @@
 
 with
 
+conversations as (
+
+    select * from {{ ref('fct_conversations') }}
+
+),
+
 assistant_turns as (
 
     select * from {{ ref('fct_assistant_turns') }}
@@ -17,7 +23,7 @@ assistant_turns as (
 
 tool_calls as (
 
-    select * from {{ ref('fct_tool_calls') }}
+    select * from {{ ref('int_tool_calls_paired') }}
 
 ),
 
@@ -54,13 +60,15 @@ steps as (
     union all
 
     select
-        conversation_key,
-        config,
-        message_index,
-        1 + call_index as step_order,
-        'call:' || coalesce(tool_name, '(unnamed)') as step_kind
+        tool_calls.conversation_key,
+        conversations.config,
+        tool_calls.message_index,
+        1 + tool_calls.call_index as step_order,
+        'call:' || coalesce(tool_calls.tool_name, '(unnamed)') as step_kind
 
     from tool_calls
+    inner join conversations
+        on tool_calls.conversation_key = conversations.conversation_key
 
     union all
 

@@ -22,7 +22,7 @@ tools_declared as (
 
 tool_calls as (
 
-    select * from {{ ref('fct_tool_calls') }}
+    select * from {{ ref('int_tool_calls_paired') }}
 
 ),
 
@@ -44,18 +44,22 @@ declared as (
 called as (
 
     select
-        config,
-        tool_name,
+        conversations.config,
+        tool_calls.tool_name,
         count(*) as calls,
-        count(distinct conversation_key) as calling_conversations,
-        sum(case when not is_malformed and not is_declared_tool then 1 else 0 end)
+        count(distinct tool_calls.conversation_key) as calling_conversations,
+        sum(case when not tool_calls.is_malformed and not tool_calls.is_declared_tool then 1 else 0 end)
             as undeclared_calls,
-        count(distinct case when not is_malformed and not is_declared_tool then conversation_key end)
-            as undeclared_calling_conversations
+        count(distinct case
+            when not tool_calls.is_malformed and not tool_calls.is_declared_tool
+                then tool_calls.conversation_key
+        end) as undeclared_calling_conversations
 
     from tool_calls
-    where tool_name is not null
-    group by config, tool_name
+    inner join conversations
+        on tool_calls.conversation_key = conversations.conversation_key
+    where tool_calls.tool_name is not null
+    group by conversations.config, tool_calls.tool_name
 
 ),
 

@@ -6,23 +6,31 @@
 
 with
 
+conversations as (
+
+    select * from {{ ref('fct_conversations') }}
+
+),
+
 tool_calls as (
 
-    select * from {{ ref('fct_tool_calls') }}
+    select * from {{ ref('int_tool_calls_paired') }}
 
 ),
 
 ordered as (
 
     select
-        config,
-        coalesce(tool_name, '(unnamed)') as from_tool,
-        lead(coalesce(tool_name, '(unnamed)')) over (
-            partition by conversation_key
-            order by message_index, call_index
+        conversations.config,
+        coalesce(tool_calls.tool_name, '(unnamed)') as from_tool,
+        lead(coalesce(tool_calls.tool_name, '(unnamed)')) over (
+            partition by tool_calls.conversation_key
+            order by tool_calls.message_index, tool_calls.call_index
         ) as to_tool
 
     from tool_calls
+    inner join conversations
+        on tool_calls.conversation_key = conversations.conversation_key
 
 ),
 

@@ -6,15 +6,15 @@
 
 with
 
-tool_calls as (
-
-    select * from {{ ref('fct_tool_calls') }}
-
-),
-
 conversations as (
 
     select * from {{ ref('fct_conversations') }}
+
+),
+
+tool_calls as (
+
+    select * from {{ ref('int_tool_calls_paired') }}
 
 ),
 
@@ -34,19 +34,21 @@ group_conversations as (
 usage as (
 
     select
-        config,
-        coalesce(category, '(none)') as category,
-        coalesce(subcategory, '(none)') as subcategory,
-        coalesce(tool_name, '(unnamed)') as tool_name,
+        conversations.config,
+        coalesce(conversations.category, '(none)') as category,
+        coalesce(conversations.subcategory, '(none)') as subcategory,
+        coalesce(tool_calls.tool_name, '(unnamed)') as tool_name,
         count(*) as calls,
-        count(distinct conversation_key) as conversations,
-        sum(case when status = 'error' then 1 else 0 end) as failed_calls,
-        sum(case when status = 'no_response' then 1 else 0 end) as no_response_calls,
-        sum(case when is_malformed then 1 else 0 end) as malformed_calls,
-        sum(case when not is_malformed and not is_declared_tool then 1 else 0 end)
+        count(distinct tool_calls.conversation_key) as conversations,
+        sum(case when tool_calls.status = 'error' then 1 else 0 end) as failed_calls,
+        sum(case when tool_calls.status = 'no_response' then 1 else 0 end) as no_response_calls,
+        sum(case when tool_calls.is_malformed then 1 else 0 end) as malformed_calls,
+        sum(case when not tool_calls.is_malformed and not tool_calls.is_declared_tool then 1 else 0 end)
             as undeclared_calls
 
     from tool_calls
+    inner join conversations
+        on tool_calls.conversation_key = conversations.conversation_key
     group by 1, 2, 3, 4
 
 ),

@@ -10,7 +10,7 @@ with
 
 tool_calls as (
 
-    select * from {{ ref('fct_tool_calls') }}
+    select * from {{ ref('int_tool_calls_paired') }}
 
 ),
 

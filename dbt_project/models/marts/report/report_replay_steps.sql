@@ -6,7 +6,7 @@
   messages when it is written (block_texts, by message_index and block_index).
 
   The block index (int_blocks_parsed) is read for the blocks no fact table lists one by one
-  (think and visible text); statuses come from fct_tool_calls and fct_tool_responses, matched
+  (think and visible text); statuses come from int_tool_calls_paired and fct_tool_responses, matched
   by the block's position among its message's calls or responses (call_index,
   response_index).
 #}
@@ -27,7 +27,7 @@ blocks as (
 
 tool_calls as (
 
-    select * from {{ ref('fct_tool_calls') }}
+    select * from {{ ref('int_tool_calls_paired') }}
 
 ),
 
