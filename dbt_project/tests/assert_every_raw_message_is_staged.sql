@@ -1,6 +1,8 @@
 -- Reconciliation: every row of raw.messages appears in stg_hermes__messages (keys; the
 -- view only renames, and assert_blocks_rebuild_messages checks the text), as many rows as
 -- raw holds, and every raw conversation appears in fct_conversations. Returns what is missing.
+-- The anti-join tests a join key for null: testing conversation_key made the view compute
+-- its md5 for every message (0.35 s a build at 10x).
 
 with
 
@@ -46,7 +48,7 @@ missing_messages as (
             and raw_messages.split = staged_messages.split
             and raw_messages.row_index = staged_messages.row_index
             and raw_messages.message_index = staged_messages.message_index
-    where staged_messages.conversation_key is null
+    where staged_messages.message_index is null
 
 ),
 
