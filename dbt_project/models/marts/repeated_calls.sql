@@ -45,8 +45,9 @@ sequenced as (
 
 aggregated as (
 
-    -- grouped by tool and arguments (a null arguments_hash is a group of its own, as in
-    -- the signature); the signature is computed for the repeated ones only
+    -- grouped by tool and arguments: a null arguments_hash is a group of its own and equals
+    -- '' in consecutive_repeats, as in the signature (an md5 in hex is never ''); the
+    -- signature is computed for the repeated ones only
     select
         conversation_key,
         tool_name,

@@ -6,8 +6,8 @@
   messages when it is written (block_texts, by message_index and block_index).
 
   The block index (int_blocks_parsed) is read for the blocks no fact table lists one by one
-  (think and visible text); statuses come from int_tool_calls_paired and fct_tool_responses, matched
-  by the block's position among its message's calls or responses (call_index,
+  (think and visible text); statuses come from int_tool_calls_paired and fct_tool_responses,
+  matched by the block's position among its message's calls or responses (call_index,
   response_index).
 #}
 
