@@ -382,6 +382,68 @@ def test_the_rebuild_reconciliation_fails_on_blocks_that_do_not_rebuild_their_me
     assert sorted(failing) == sorted((key, index) for _, key, index, _ in picked)
 
 
+def test_the_staging_reconciliation_fails_on_a_message_or_conversation_left_out(
+    built_warehouse: dict[str, Any], tmp_path: Path
+):
+    """assert_every_raw_message_is_staged returns the raw message the staging view leaves out
+    (and the count that then differs), and the raw conversation fct_conversations lacks."""
+    db = tmp_path / built_warehouse["db"].name
+    shutil.copyfile(built_warehouse["db"], db)
+    with duckdb.connect(str(db)) as con:
+        message = con.execute(
+            "select source, config, split, row_index, message_index from raw.messages "
+            "order by all limit 1"
+        ).fetchone()
+        conversation = con.execute(
+            "select source, config, split, row_index from raw.conversations "
+            "order by all desc limit 1"
+        ).fetchone()
+        assert message is not None and conversation is not None
+        view = con.execute(
+            "select sql from duckdb_views() "
+            "where schema_name = 'staging' and view_name = 'stg_hermes__messages'"
+        ).fetchone()[0]
+        # the view as dbt wrote it, but for one message
+        con.execute(
+            "create or replace view staging.stg_hermes__left_out as "
+            + view.split(" AS ", 1)[1].rstrip().rstrip(";")
+        )
+        con.execute(
+            "create table staging.left_out as "
+            "select ? as source, ? as config, ? as split, ? as row_index, ? as message_index",
+            list(message),
+        )
+        con.execute(
+            "create or replace view staging.stg_hermes__messages as "
+            "select * from staging.stg_hermes__left_out "
+            "where (source, config, split, row_index, message_index) not in "
+            "(select (source, config, split, row_index, message_index) from staging.left_out)"
+        )
+        con.execute(
+            "delete from marts.fct_conversations "
+            "where (source, config, split, row_index) = (?, ?, ?, ?)",
+            list(conversation),
+        )
+    target = tmp_path / "target"
+    result = tracehouse(
+        "build", "--db", str(db), "--",
+        "--select", "assert_every_raw_message_is_staged", "--target-path", str(target),
+        check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    compiled = next((target / "compiled").rglob("assert_every_raw_message_is_staged.sql"))
+    with duckdb.connect(str(db), read_only=True) as con:
+        missing = con.execute(f"select * from ({compiled.read_text()})").fetchall()
+    assert sorted(missing, key=repr) == sorted(
+        [
+            ("message", *message),
+            ("conversation", *conversation, None),
+            ("message_count", None, None, None, None, None),
+        ],
+        key=repr,
+    )
+
+
 def test_a_warehouse_built_by_an_older_version_is_rebuilt_to_the_same_rows(
     built_warehouse: dict[str, Any], tmp_path: Path
 ):
