@@ -105,6 +105,26 @@ def test_build_holds_the_warehouse_before_dbt_starts(generated_dir, tmp_path, mo
         assert con.execute("select distinct config from raw.loads").fetchall() == [("kimi",)]
 
 
+def test_a_plain_dbt_run_on_a_locked_warehouse_says_it_is_locked(tmp_path):
+    """dbt-duckdb configures its connection again after attaching the warehouse fails: the
+    registration of tracehouse's SQL functions (the profile's plugin) must not hide the lock
+    error behind an error of its own."""
+    db = tmp_path / "warehouse.duckdb"
+    dbt = Path(sys.executable).parent / "dbt"
+    project = ["--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
+    env = {**os.environ, "TRACEHOUSE_DB": str(db)}
+    with duckdb.connect(str(db)):  # this process holds the file
+        result = subprocess.run(
+            [str(dbt), "run", "--select", "stg_hermes__loads", *project,
+             "--target-path", str(tmp_path / "target")],
+            cwd=tmp_path, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Could not set lock" in output
+    assert "already exists" not in output
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_takes_quiet(command):
     assert "-q, --quiet" in tracehouse(command, "--help").stdout

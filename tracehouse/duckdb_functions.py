@@ -53,10 +53,22 @@ def _is_json_value(value: object, depth: int = 0) -> bool:
     return False
 
 
+FUNCTION_NAME = "tracehouse_python_literal_json"
+
+
 def register(conn: DuckDBPyConnection) -> None:
-    """Register the functions on a connection (dbt's, through the plugin; or the bench's)."""
+    """Register the functions on a connection (dbt's, through the plugin; or the bench's).
+
+    Once per connection: dbt-duckdb configures its connection again when attaching the
+    warehouse fails (a file another process holds locked), and a second `create_function`
+    would raise "already exists" in place of the lock error the user needs to see."""
+    registered = conn.execute(
+        "select count(*) from duckdb_functions() where function_name = ?", [FUNCTION_NAME]
+    ).fetchone()
+    if registered is not None and registered[0] > 0:
+        return
     conn.create_function(
-        "tracehouse_python_literal_json",
+        FUNCTION_NAME,
         python_literal_json,
         ["VARCHAR"],
         "VARCHAR",
