@@ -328,6 +328,21 @@ def test_aggregates_add_up_to_the_facts(built):
         )
 
 
+def failing_test_rows(db: Path, test: str, tmp_path: Path, columns: str = "*") -> list[tuple]:
+    """Run the project's data test `test` on `db` (`tracehouse build -- --select TEST`), which
+    must fail, and return `columns` of the rows its compiled SQL returns: what it reports."""
+    target = tmp_path / "target"
+    result = tracehouse(
+        "build", "--db", str(db), "--",
+        "--select", test, "--target-path", str(target),
+        check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    compiled = next((target / "compiled").rglob(f"{test}.sql"))
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(f"select {columns} from ({compiled.read_text()})").fetchall()
+
+
 def test_the_rebuild_reconciliation_fails_on_blocks_that_do_not_rebuild_their_message(
     built_warehouse: dict[str, Any], tmp_path: Path
 ):
@@ -367,18 +382,9 @@ def test_the_rebuild_reconciliation_fails_on_blocks_that_do_not_rebuild_their_me
                 "where conversation_key = ? and message_index = ?",
                 [key, message_index],
             )
-    target = tmp_path / "target"
-    result = tracehouse(
-        "build", "--db", str(db), "--",
-        "--select", "assert_blocks_rebuild_messages", "--target-path", str(target),
-        check=False,
-    )  # fmt: skip
-    assert result.returncode != 0
-    compiled = next((target / "compiled").rglob("assert_blocks_rebuild_messages.sql"))
-    with duckdb.connect(str(db), read_only=True) as con:
-        failing = con.execute(
-            f"select distinct conversation_key, message_index from ({compiled.read_text()})"
-        ).fetchall()
+    failing = failing_test_rows(
+        db, "assert_blocks_rebuild_messages", tmp_path, "distinct conversation_key, message_index"
+    )
     assert sorted(failing) == sorted((key, index) for _, key, index, _ in picked)
 
 
@@ -418,16 +424,7 @@ def test_the_staging_reconciliation_fails_on_a_message_or_conversation_left_out(
             "where (source, config, split, row_index) = (?, ?, ?, ?)",
             list(conversation),
         )
-    target = tmp_path / "target"
-    result = tracehouse(
-        "build", "--db", str(db), "--",
-        "--select", "assert_every_raw_message_is_staged", "--target-path", str(target),
-        check=False,
-    )  # fmt: skip
-    assert result.returncode != 0
-    compiled = next((target / "compiled").rglob("assert_every_raw_message_is_staged.sql"))
-    with duckdb.connect(str(db), read_only=True) as con:
-        missing = con.execute(f"select * from ({compiled.read_text()})").fetchall()
+    missing = failing_test_rows(db, "assert_every_raw_message_is_staged", tmp_path)
     assert sorted(missing, key=repr) == sorted(
         [
             ("message", *message),
