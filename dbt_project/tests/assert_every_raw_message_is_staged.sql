@@ -2,7 +2,7 @@
 -- view only renames, and assert_blocks_rebuild_messages checks the text), as many rows as
 -- raw holds, and every raw conversation appears in fct_conversations. Returns what is missing.
 -- The anti-join tests a join key for null: testing conversation_key made the view compute
--- its md5 for every message (0.35 s a build at 10x).
+-- its md5 for every message (measured in bench/README.md).
 
 with
 

@@ -6,7 +6,7 @@
 
   The aggregates read int_tool_calls_paired (with fct_conversations for config and
   category), not this view: DuckDB keeps the join to the messages that `arguments` needs
-  even when a query selects no argument, 0.35 s per read at 10x (bench/README.md).
+  even when a query selects no argument (measured in bench/README.md).
 #}
 
 with
