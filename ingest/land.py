@@ -1,7 +1,8 @@
-"""Land: write exploded batches into the DuckDB raw schema, one transaction per slice.
+"""Land: write exploded batches into the DuckDB raw schema, every slice of an ingest in one
+transaction.
 
 Re-ingesting a slice (source, config, split) replaces it; a failure or an interrupt
-anywhere before the commit leaves the warehouse exactly as it was.
+anywhere before the commit, in any slice, leaves the warehouse exactly as it was.
 """
 
 from __future__ import annotations
@@ -54,92 +55,107 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(statement)
 
 
-def replace_slice(
-    con: duckdb.DuckDBPyConnection,
-    meta: SliceMeta,
-    batches: Iterable[Exploded],
-    slice_issues: list[tuple[str, str, str]],
-    on_batch: Callable[[Exploded], None] | None = None,
-    stage: Callable[[duckdb.DuckDBPyConnection], Staged] | None = None,
-) -> LoadStats:
-    """Delete the slice and insert `batches` in one transaction; roll back on any exception.
-
-    `stage`, when given, runs last inside the transaction (it sees the slice as it will be
-    committed) and returns what to `publish` once the commit succeeded, or to `discard`.
-    """
-    ensure_schema(con)
-    key = [meta.source, meta.config, meta.split]
-    conversations = messages = message_bytes = derived_ids = 0
-    staged: Staged | None = None
-    con.execute("begin transaction")
-    try:
-        for table in SLICE_TABLES:
-            con.execute(
-                f"delete from {RAW_SCHEMA}.{table} where source = ? and config = ? and split = ?",
-                key,
-            )
-        for field_name, issue, detail in slice_issues:
-            con.execute(
-                f"insert into {RAW_SCHEMA}.ingest_issues "
-                "values (?, ?, ?, ?, null, null, null, ?, ?, ?)",
-                [meta.load_id, *key, field_name, issue, detail],
-            )
-        with _single_threaded(con):
-            for exploded in batches:
-                _append(con, "conversations", exploded.conversations)
-                _append(con, "messages", exploded.messages)
-                if exploded.issues.num_rows:
-                    _append(con, "ingest_issues", exploded.issues)
-                conversations += exploded.conversations.num_rows
-                messages += exploded.messages.num_rows
-                message_bytes += exploded.message_bytes
-                derived_ids += exploded.derived_ids
-                if on_batch is not None:
-                    on_batch(exploded)
-        if derived_ids:
-            con.execute(
-                f"insert into {RAW_SCHEMA}.ingest_issues "
-                "values (?, ?, ?, ?, null, null, null, 'id', 'derived_id', ?)",
-                [meta.load_id, *key, derived_id_detail(derived_ids)],
-            )
-        duplicates = _flag_duplicate_ids(con, meta)
-        issues = con.execute(
-            f"select count(*) from {RAW_SCHEMA}.ingest_issues "
-            "where source = ? and config = ? and split = ?",
-            key,
-        ).fetchone()[0]
-        con.execute(
-            f"insert into {RAW_SCHEMA}.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                meta.load_id,
-                *key,
-                meta.loaded_at,
-                datetime.now(),
-                conversations,
-                messages,
-                message_bytes,
-                issues,
-            ],
-        )
-        if stage is not None:
-            staged = stage(con)
-        con.execute("commit")
-    except BaseException:
-        if staged is not None:
-            staged.discard()
-        _rollback(con)
-        raise
-    if staged is not None:
-        staged.publish()
-    return LoadStats(meta.load_id, conversations, messages, message_bytes, issues, duplicates)
-
-
 class Staged(Protocol):
     """Files written for the slice inside its transaction (see tracehouse.ingest.lake)."""
 
     def publish(self) -> None: ...
 
     def discard(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SliceWrite:
+    """One slice to replace: its rows in batches, the issues found on its columns, a callback
+    per landed batch, and `stage`, which writes its lake files (see `replace_slices`)."""
+
+    meta: SliceMeta
+    batches: Iterable[Exploded]
+    slice_issues: list[tuple[str, str, str]]
+    on_batch: Callable[[Exploded], None] | None = None
+    stage: Callable[[duckdb.DuckDBPyConnection], Staged] | None = None
+
+
+def replace_slices(con: duckdb.DuckDBPyConnection, writes: Iterable[SliceWrite]) -> list[LoadStats]:
+    """Delete each slice and insert its batches, all in one transaction; roll back on any
+    exception, so a failure in the second slice leaves the first one as it was too.
+
+    A slice's `stage`, when given, runs after its rows inside the transaction (it sees the
+    slice as it will be committed) and returns what to `publish` once the commit succeeded,
+    or to `discard`.
+    """
+    ensure_schema(con)
+    staged: list[Staged] = []
+    results = []
+    con.execute("begin transaction")
+    try:
+        for write in writes:
+            results.append(_write_slice(con, write))
+            if write.stage is not None:
+                staged.append(write.stage(con))
+        con.execute("commit")
+    except BaseException:
+        for files in staged:
+            files.discard()
+        _rollback(con)
+        raise
+    for files in staged:
+        files.publish()
+    return results
+
+
+def _write_slice(con: duckdb.DuckDBPyConnection, write: SliceWrite) -> LoadStats:
+    meta = write.meta
+    key = [meta.source, meta.config, meta.split]
+    conversations = messages = message_bytes = derived_ids = 0
+    for table in SLICE_TABLES:
+        con.execute(
+            f"delete from {RAW_SCHEMA}.{table} where source = ? and config = ? and split = ?",
+            key,
+        )
+    for field_name, issue, detail in write.slice_issues:
+        con.execute(
+            f"insert into {RAW_SCHEMA}.ingest_issues "
+            "values (?, ?, ?, ?, null, null, null, ?, ?, ?)",
+            [meta.load_id, *key, field_name, issue, detail],
+        )
+    with _single_threaded(con):
+        for exploded in write.batches:
+            _append(con, "conversations", exploded.conversations)
+            _append(con, "messages", exploded.messages)
+            if exploded.issues.num_rows:
+                _append(con, "ingest_issues", exploded.issues)
+            conversations += exploded.conversations.num_rows
+            messages += exploded.messages.num_rows
+            message_bytes += exploded.message_bytes
+            derived_ids += exploded.derived_ids
+            if write.on_batch is not None:
+                write.on_batch(exploded)
+    if derived_ids:
+        con.execute(
+            f"insert into {RAW_SCHEMA}.ingest_issues "
+            "values (?, ?, ?, ?, null, null, null, 'id', 'derived_id', ?)",
+            [meta.load_id, *key, derived_id_detail(derived_ids)],
+        )
+    duplicates = _flag_duplicate_ids(con, meta)
+    issues = con.execute(
+        f"select count(*) from {RAW_SCHEMA}.ingest_issues "
+        "where source = ? and config = ? and split = ?",
+        key,
+    ).fetchone()[0]
+    con.execute(
+        f"insert into {RAW_SCHEMA}.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            meta.load_id,
+            *key,
+            meta.loaded_at,
+            datetime.now(),
+            conversations,
+            messages,
+            message_bytes,
+            issues,
+        ],
+    )
+    return LoadStats(meta.load_id, conversations, messages, message_bytes, issues, duplicates)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

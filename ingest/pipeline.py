@@ -17,7 +17,7 @@ import pyarrow as pa
 from tracehouse.ingest.errors import SchemaError
 from tracehouse.ingest.explode import Exploded, SchemaPlan, SliceMeta, explode_batch, plan_schema
 from tracehouse.ingest.lake import check_slices, stage_slice
-from tracehouse.ingest.land import LoadStats, replace_slice
+from tracehouse.ingest.land import LoadStats, SliceWrite, replace_slices
 from tracehouse.ingest.load import Slice, choose_configs, load_slice, resolve_source
 from tracehouse.ingest.shapes import SAMPLE_ROWS
 from tracehouse.ingest.sidecar import with_sidecar_merged
@@ -70,23 +70,34 @@ def ingest_slices(
     on_slice: Callable[[Slice], Callable[[Exploded], None] | None] | None = None,
     lake: Path | None = None,
 ) -> list[SliceResult]:
-    """Land each prepared slice in its own transaction; with `lake`, also as Parquet there
-    (written inside the transaction, renamed into place after the commit)."""
-    results = []
-    for loaded, plan in prepared:
-        meta = SliceMeta(
-            source=loaded.source,
-            config=loaded.config,
-            split=loaded.split,
-            load_id=str(uuid.uuid4()),
-            loaded_at=datetime.now(),
-        )
-        on_batch = on_slice(loaded) if on_slice is not None else None
-        batches = _read_ahead(_exploded(loaded, plan, meta, batch_rows), READ_AHEAD)
-        stage = partial(_stage, lake=lake, meta=meta) if lake is not None else None
-        stats = replace_slice(con, meta, batches, plan.slice_issues(), on_batch, stage)
-        results.append(SliceResult(loaded.source, loaded.config, loaded.split, stats))
-    return results
+    """Land the prepared slices in one transaction, so that a failure in any of them leaves
+    the warehouse as it was; with `lake`, also as Parquet there (written inside the
+    transaction, renamed into place after the commit)."""
+    metas: list[SliceMeta] = []
+
+    def writes() -> Iterator[SliceWrite]:  # one at a time: a slice's reading starts with it
+        for loaded, plan in prepared:
+            meta = SliceMeta(
+                source=loaded.source,
+                config=loaded.config,
+                split=loaded.split,
+                load_id=str(uuid.uuid4()),
+                loaded_at=datetime.now(),
+            )
+            metas.append(meta)
+            yield SliceWrite(
+                meta=meta,
+                batches=_read_ahead(_exploded(loaded, plan, meta, batch_rows), READ_AHEAD),
+                slice_issues=plan.slice_issues(),
+                on_batch=on_slice(loaded) if on_slice is not None else None,
+                stage=partial(_stage, lake=lake, meta=meta) if lake is not None else None,
+            )
+
+    stats = replace_slices(con, writes())
+    return [
+        SliceResult(meta.source, meta.config, meta.split, slice_stats)
+        for meta, slice_stats in zip(metas, stats, strict=True)
+    ]
 
 
 def _stage(con: duckdb.DuckDBPyConnection, *, lake: Path, meta: SliceMeta):

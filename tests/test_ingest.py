@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import MESSAGE_TYPE, hermes_table, tracehouse, write_hub_layout
 from tracehouse.commands.ingest import ingest_source
 from tracehouse.ingest.explode import SliceMeta, explode_batch
-from tracehouse.ingest.land import replace_slice
+from tracehouse.ingest.land import SliceWrite, replace_slices
 from tracehouse.warehouse import ROW_GROUP_SIZE
 
 
@@ -146,10 +146,41 @@ def test_a_failing_ingest_leaves_the_warehouse_as_it_was(generated_dir, tmp_path
     con = duckdb.connect(str(db))
     try:
         with pytest.raises(OSError, match="disk went away"):
-            replace_slice(con, meta, batches_then_failure(), plan.slice_issues())
+            replace_slices(con, [SliceWrite(meta, batches_then_failure(), plan.slice_issues())])
     finally:
         con.close()
     assert table_fingerprint(db) == before
+
+
+def test_a_failure_in_the_second_config_leaves_the_first_as_it_was_too(generated_dir, tmp_path):
+    """Both configs land in one transaction: kimi's new rows go when glm-5.1's fail."""
+    db = tmp_path / "wh.duckdb"
+    ingest_source(str(generated_dir), configs=["kimi"], split="train", db=db, quiet=True)
+    before = table_fingerprint(db)
+    loads_before = query(db, "select * from raw.loads order by all")
+
+    from tracehouse.ingest.pipeline import ingest_slices, prepare_slices
+
+    prepared = prepare_slices(str(generated_dir), ["kimi", "glm-5.1"], "train")
+    landed: list[str] = []
+
+    def on_slice(loaded):
+        def on_batch(exploded):
+            landed.append(loaded.config)
+            if loaded.config == "glm-5.1" and landed.count("glm-5.1") == 2:
+                raise OSError("disk went away")
+
+        return on_batch
+
+    con = duckdb.connect(str(db))
+    try:
+        with pytest.raises(OSError, match="disk went away"):
+            ingest_slices(con, prepared, batch_rows=10, on_slice=on_slice)
+    finally:
+        con.close()
+    assert "kimi" in landed  # kimi's slice was written before glm-5.1's failed
+    assert table_fingerprint(db) == before
+    assert query(db, "select * from raw.loads order by all") == loads_before
 
 
 def test_a_killed_ingest_process_leaves_the_warehouse_as_it_was(generated_dir, tmp_path):

@@ -20,7 +20,7 @@ from tracehouse.ingest.lake import (
     slice_dir,
     stage_slice,
 )
-from tracehouse.ingest.land import ensure_schema, replace_slice
+from tracehouse.ingest.land import SliceWrite, ensure_schema, replace_slices
 
 HOSTILE_NAMES = (
     "../../outside",
@@ -182,7 +182,7 @@ def test_a_failing_ingest_leaves_the_lake_and_the_warehouse_as_they_were(
     con = duckdb.connect(str(db))
     try:
         with pytest.raises((OSError, duckdb.CatalogException)):
-            replace_slice(con, meta, batches(), plan.slice_issues(), stage=stage)
+            replace_slices(con, [SliceWrite(meta, batches(), plan.slice_issues(), stage=stage)])
     finally:
         con.close()
     assert {path: path.read_bytes() for path in lake_files(lake)} == before  # no .tmp left

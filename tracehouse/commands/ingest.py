@@ -122,8 +122,8 @@ def ingest_source(
     quiet=False,
     lake=None,
 ):
-    """Check everything first (paths, configs, columns, lake names), then land each slice in
-    its own transaction (and in the lake, when given)."""
+    """Check everything first (paths, configs, columns, lake names), then land every slice
+    in one transaction (and in the lake, when given)."""
     from tracehouse.ingest.pipeline import prepare_slices
 
     quiet_libraries(quiet)
@@ -133,7 +133,7 @@ def ingest_source(
 
 
 def _land(prepared: list, db: Path, batch_rows: int, quiet: bool, lake: Path | None) -> list:
-    """Land the prepared slices, one transaction each, with a progress bar per slice."""
+    """Land the prepared slices, in one transaction, with a progress bar per slice."""
     from tracehouse.ingest.pipeline import ingest_slices
 
     bars: list[SliceProgress] = []
