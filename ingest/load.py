@@ -26,6 +26,7 @@ import pyarrow.dataset as pds
 import pyarrow.json as paj
 
 from tracehouse.ingest.errors import SourceError
+from tracehouse.ingest.shapes import MESSAGE_LIST_COLUMNS
 
 FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 JSON_SUFFIXES = (".json", ".jsonl")
@@ -51,7 +52,6 @@ class Slice:
     config: str
     split: str
     dataset: datasets.IterableDataset
-    json_files: tuple[str, ...] = ()  # local JSON files read: where to look when one is broken
 
     @property
     def num_rows(self) -> int | None:
@@ -84,9 +84,6 @@ class Slice:
             except StopIteration:
                 return
             except (pa.ArrowException, ValueError, OSError) as exc:
-                broken = find_invalid_json(self.json_files)
-                if broken is not None:
-                    raise SourceError(broken) from exc
                 raise SourceError(
                     f"{self.source} [{self.config}]: cannot read the data: {_first_line(exc)}"
                 ) from exc
@@ -171,16 +168,18 @@ def load_slice(
     file is closed (apache/arrow#39808), which held 1 GB more per GB of parquet read (a
     10x kimi file: 4.4 GB peak RSS instead of about 1). Memory stays bounded by the batch.
 
-    JSON: `datasets` reads the columns from the first 10 MB of JSON lines. It cannot from a
-    file that holds one array of rows (it reads such a file whole, and only when iterating):
-    the columns are then read here from the rows themselves, as `datasets` would. When the
-    columns cannot be read because a line is not JSON, the error names the file and the line.
+    JSON: every row of local files is read first (`scan_json_rows`), so a line that is not
+    JSON stops the ingest before anything is written, naming the file and the line.
+    `datasets` reads the columns from the first 10 MB of JSON lines; a column whose rows
+    disagree on the type further on is typed as JSON for every row (`features_for_every_row`),
+    as `datasets` types it when they disagree within the first 10 MB. `datasets` cannot read
+    the columns of a file that holds one array of rows (it reads such a file whole, and only
+    when iterating): they are then read here from the rows themselves, as `datasets` would.
     """
     parquet_options = {
         "batch_size": batch_rows,
         "fragment_scan_options": pds.ParquetFragmentScanOptions(pre_buffer=False),
     }
-    json_files: tuple[str, ...] = ()
     try:
         try:
             dataset = _load(spec, config, split, parquet_options, cache_dir)
@@ -188,12 +187,14 @@ def load_slice(
             if not any(f"'{name}'" in str(exc) for name in parquet_options):
                 raise
             json_files = _local_json_files(spec, config, split, cache_dir)
+            kinds = scan_json_rows(json_files)
             dataset = _load(spec, config, split, {}, cache_dir)
             if dataset.features is None and json_files:
-                broken = find_invalid_json(json_files)
-                if broken is not None:
-                    raise SourceError(broken) from None
-                features = json_features(json_files)
+                dataset = _load(
+                    spec, config, split, {"features": json_features(json_files)}, cache_dir
+                )
+            features = features_for_every_row(dataset.features, kinds)
+            if features is not None:
                 dataset = _load(spec, config, split, {"features": features}, cache_dir)
     except SourceError:
         raise
@@ -208,9 +209,7 @@ def load_slice(
         ) from exc
     if dataset.features is None:  # no builder here leaves it unknown, but say so if one does
         raise SourceError(f"{spec.path} [{config}]: the columns cannot be read ahead of the rows")
-    return Slice(
-        source=spec.name, config=config, split=split, dataset=dataset, json_files=json_files
-    )
+    return Slice(source=spec.name, config=config, split=split, dataset=dataset)
 
 
 def _load(
@@ -244,25 +243,90 @@ def _local_json_files(
     return tuple(str(file) for file in files if Path(file).suffix.lower() in JSON_SUFFIXES)
 
 
-def find_invalid_json(files: Sequence[str]) -> str | None:
-    """`FILE, line N: invalid JSON (why)` for the first line (of JSON lines) or the first
-    error (of a file holding one array) that does not parse; None when every file parses."""
+def scan_json_rows(files: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Read every row of the JSON files (JSON lines, or one array of rows): per column, each
+    JSON kind its values take (null aside) and where it is first seen (`FILE, line N`).
+
+    A line that is not JSON, or a row that is not an object, is a SourceError naming the
+    file and the line (for an array, the line of the parse error, or the row's position).
+    """
+    kinds: dict[str, dict[str, str]] = {}
     for file in files:
-        with open(file, encoding="utf-8", errors="replace") as handle:
-            if _holds_array(handle):
-                try:
-                    json.load(handle)
-                except json.JSONDecodeError as exc:
-                    return _invalid(file, exc.lineno, exc)
+        for where, row in _json_rows(file):
+            if not isinstance(row, dict):
+                raise SourceError(f"{where}: a row must be a JSON object, not {_kind(row)}")
+            for column, value in row.items():
+                if value is not None:
+                    kinds.setdefault(column, {}).setdefault(_kind(value), where)
+    return kinds
+
+
+def features_for_every_row(
+    features: datasets.Features | None, kinds: dict[str, dict[str, str]]
+) -> datasets.Features | None:
+    """The columns with every column whose rows disagree on the type typed as JSON, or None
+    when `features` (read by `datasets` from the first 10 MB) already fit every row.
+
+    `datasets` types such a column as JSON only when the rows disagree within the first
+    10 MB; further on, it casts each value's JSON text to the first rows' type, so a
+    string column gets quoted strings and a list column one element per character. A
+    message list column (`messages`, `conversations`) that holds anything but lists is
+    refused, naming the first row that does not.
+    """
+    for column in MESSAGE_LIST_COLUMNS:
+        others = {kind: where for kind, where in kinds.get(column, {}).items() if kind != "a list"}
+        if others:
+            kind, where = next(iter(others.items()))  # the first seen, as rows are read in order
+            raise SourceError(f"{where}: column {column!r} holds {kind}, not a list of messages")
+    if features is None:
+        return None
+    mixed = [
+        column
+        for column, seen in kinds.items()
+        if len(seen) > 1 and column in features and not isinstance(features[column], datasets.Json)
+    ]
+    if not mixed:
+        return None
+    typed = features.copy()
+    for column in mixed:
+        typed[column] = datasets.Json()
+    return typed
+
+
+def _json_rows(file: str) -> Iterator[tuple[str, object]]:
+    """(`FILE, line N` or `FILE, row N`, row) for each row of a JSON file."""
+    with open(file, encoding="utf-8", errors="replace") as handle:
+        if _holds_array(handle):
+            try:
+                rows = json.load(handle)
+            except json.JSONDecodeError as exc:
+                raise SourceError(_invalid(file, exc.lineno, exc)) from None
+            for number, row in enumerate(rows if isinstance(rows, list) else [rows], start=1):
+                yield f"{file}, row {number}", row
+            return
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
                 continue
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    json.loads(line.rstrip("\r\n"))
-                except json.JSONDecodeError as exc:
-                    return _invalid(file, number, exc)
-    return None
+            try:
+                row = json.loads(line.rstrip("\r\n"))
+            except json.JSONDecodeError as exc:
+                raise SourceError(_invalid(file, number, exc)) from None
+            yield f"{file}, line {number}", row
+
+
+def _kind(value: object) -> str:
+    """A JSON value's kind, as an error message names it."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return "null"
 
 
 def json_features(files: Sequence[str]) -> datasets.Features:

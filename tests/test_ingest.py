@@ -480,21 +480,61 @@ def test_a_broken_jsonl_line_is_named_by_file_and_line_without_a_traceback(tmp_p
     assert not db.exists()
 
 
-def test_a_broken_line_past_the_first_chunk_is_named_too(tmp_path):
-    """`datasets` reads the columns from the first 10 MB; a line after that fails while the
-    rows are landed, and the slice's transaction rolls back."""
+def padded_rows_past_the_first_chunk(path: Path, change) -> Path:
+    """6,000 rows, over the 10 MB from which `datasets` reads the columns, with `change`
+    applied to the serialized row 5500 (line 5501)."""
     padding = "x" * 2000
     lines = [json.dumps(conversation_row(index, padding)) for index in range(6000)]
-    lines[5500] = lines[5500].replace('"id"', "id", 1)  # an unquoted key
-    broken = tmp_path / "late.jsonl"
-    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert broken.stat().st_size > 11_000_000
+    lines[5500] = change(lines[5500])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 11_000_000
+    return path
+
+
+def test_a_broken_line_past_the_first_chunk_stops_the_ingest_before_anything_is_written(
+    tmp_path,
+):
+    broken = padded_rows_past_the_first_chunk(
+        tmp_path / "late.jsonl",
+        lambda line: line.replace('"id"', "id", 1),  # an unquoted key
+    )
     db = tmp_path / "wh.duckdb"
     result = tracehouse("ingest", str(broken), "--db", str(db), check=False)
     assert result.returncode == 1
     assert f"{broken}, line 5501: invalid JSON (Expecting property name" in result.stderr
     assert "Traceback" not in result.stderr and "Failed to load JSON" not in result.stderr
-    assert query(db, "select count(*) from raw.messages") == [(0,)]
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("row", [1, 5500])
+def test_an_id_of_another_type_lands_the_same_early_or_past_the_first_chunk(tmp_path, row):
+    """`datasets` types a column whose rows disagree as JSON only within its first 10 MB;
+    further on it cast the value's JSON text to the first rows' type, and every id of that
+    chunk landed in quotes."""
+    padding = "x" * 2000
+    rows = [conversation_row(index, padding) for index in range(6000)]
+    rows[row]["id"] = 12345
+    source = tmp_path / "rows.jsonl"
+    source.write_text("\n".join(json.dumps(item) for item in rows) + "\n", encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    tracehouse("ingest", str(source), "--db", str(db), "-q")
+    landed = query(db, "select row_index, conversation_id from raw.conversations order by 1")
+    assert landed == [(index, str(item["id"])) for index, item in enumerate(rows)]
+
+
+def test_a_message_list_that_is_not_a_list_is_refused_naming_its_line(tmp_path):
+    source = padded_rows_past_the_first_chunk(
+        tmp_path / "late.jsonl",
+        lambda line: json.dumps({**json.loads(line), "conversations": "just a string"}),
+    )
+    db = tmp_path / "wh.duckdb"
+    result = tracehouse("ingest", str(source), "--db", str(db), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"tracehouse ingest: error: {source}, line 5501: "
+        "column 'conversations' holds a string, not a list of messages"
+    ]
+    assert not db.exists()
 
 
 def test_a_json_file_holding_an_array_of_rows_is_ingested(tmp_path):
