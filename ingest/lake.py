@@ -83,8 +83,9 @@ def slice_dir(lake: Path, table: str, source: str, config: str, split: str) -> P
 
 def check_slices(lake: Path, keys: Iterable[tuple[str, str, str]]) -> None:
     """Fail before the warehouse is touched if the lake cannot take one of these slices."""
-    if lake.exists() and not lake.is_dir():
-        raise LakeError(f"{lake}: the lake must be a directory")
+    existing = next(path for path in (lake, *lake.absolute().parents) if path.exists())
+    if not existing.is_dir():
+        raise LakeError(f"{lake}: the lake must be a directory, and {existing} is a file")
     for source, config, split in keys:
         for table in LAKE_TABLES:
             slice_dir(lake, table, source, config, split)

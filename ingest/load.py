@@ -248,16 +248,21 @@ def scan_json_rows(files: Sequence[str]) -> dict[str, dict[str, str]]:
     JSON kind its values take (null aside) and where it is first seen (`FILE, line N`).
 
     A line that is not JSON, or a row that is not an object, is a SourceError naming the
-    file and the line (for an array, the line of the parse error, or the row's position).
+    file and the line (for an array, the line of the parse error, or the row's position);
+    so are files without any row.
     """
     kinds: dict[str, dict[str, str]] = {}
+    rows = 0
     for file in files:
         for where, row in _json_rows(file):
             if not isinstance(row, dict):
                 raise SourceError(f"{where}: a row must be a JSON object, not {_kind(row)}")
+            rows += 1
             for column, value in row.items():
                 if value is not None:
                     kinds.setdefault(column, {}).setdefault(_kind(value), where)
+    if files and not rows:
+        raise SourceError(f"{', '.join(files)}: no rows")
     return kinds
 
 

@@ -9,6 +9,7 @@ value: only the charts' SVG, drawn by matplotlib, is marked safe.
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import jinja2
 import matplotlib.pyplot as plt
 from markupsafe import Markup
 
+from tracehouse.errors import UserError
 from tracehouse.freshness import Freshness
 from tracehouse.reports import charts, queries, texts
 from tracehouse.reports.sections import MARTS, SECTIONS
@@ -45,6 +47,7 @@ def write_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | N
     `stale`: the marts' freshness when they are used stale (--allow-stale): the header then
     says why, and which loads the marts cover."""
     db, out = Path(db), Path(out)
+    check_out(out)
     con = queries.open_marts(db, MARTS)
     try:
         context = collect(con)
@@ -55,13 +58,35 @@ def write_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | N
         if stale is not None and stale.stale
         else None
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
     context["docs_href"] = generate_docs(db, out.parent) if docs else None
     html = render(context)
     temporary = out.with_name(f".{out.name}.tmp")
-    temporary.write_text(html, encoding="utf-8")
-    os.replace(temporary, out)
+    try:
+        temporary.write_text(html, encoding="utf-8")
+        os.replace(temporary, out)
+    except OSError as exc:
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise UserError(f"--out {out}: cannot write the report ({exc.strerror or exc})") from None
     return out
+
+
+def check_out(out: Path) -> None:
+    """Fail before any work when `out` cannot become the report file: a directory, or a
+    folder that cannot be created."""
+    if out.is_dir():
+        raise UserError(
+            f"--out {out} is a directory; give a file path such as {out / 'report.html'}"
+        )
+    existing = next(path for path in out.absolute().parents if path.exists())
+    if not existing.is_dir():
+        raise UserError(f"--out {out}: {existing} is a file, not a folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(
+            f"--out {out}: cannot create the folder {out.parent} ({exc.strerror or exc})"
+        ) from None
 
 
 def render(context: dict[str, Any]) -> str:

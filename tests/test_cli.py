@@ -255,3 +255,15 @@ def test_the_profile_and_tracehouse_default_to_one_memory_limit():
     profile = yaml.safe_load((REPO_ROOT / "profiles.yml").read_text())
     setting = profile["tracehouse"]["outputs"]["duckdb"]["settings"]["memory_limit"]
     assert setting == f"{{{{ env_var('{MEMORY_ENV}', '{DEFAULT_MEMORY_LIMIT}') }}}}"
+
+
+@pytest.mark.parametrize(("command", "option"), [("sql", "--max-rows"), ("ingest", "--batch-rows")])
+@pytest.mark.parametrize("value", ["0", "-1", "x"])
+def test_a_count_below_one_is_a_usage_error(tmp_path, command, option, value):
+    first = "select 1" if command == "sql" else str(tmp_path)
+    result = tracehouse(
+        command, first, option, value, "--db", str(tmp_path / "wh.duckdb"), check=False
+    )
+    assert result.returncode == 2
+    assert f"tracehouse {command}: error: argument {option}:" in result.stderr
+    assert "Traceback" not in result.stderr

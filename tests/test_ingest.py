@@ -537,6 +537,17 @@ def test_a_message_list_that_is_not_a_list_is_refused_naming_its_line(tmp_path):
     assert not db.exists()
 
 
+@pytest.mark.parametrize("content", ["", "\n\n", "[]"])
+def test_a_json_file_without_rows_is_a_clear_error(tmp_path, content):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text(content, encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    result = tracehouse("ingest", str(empty), "--db", str(db), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"tracehouse ingest: error: {empty}: no rows"
+    assert not db.exists()
+
+
 def test_a_json_file_holding_an_array_of_rows_is_ingested(tmp_path):
     rows = [conversation_row(index) for index in range(3)]
     rows[2]["tools"] = '[{"name": "terminal"}]'  # a column the first rows do not have

@@ -204,3 +204,25 @@ def test_slice_dir_refuses_a_path_that_a_symlink_sends_outside(tmp_path):
         con.close()
     assert list(outside.iterdir()) == []
     assert not any(path.name.endswith(".tmp") for path in lake_files(lake))
+
+
+def test_a_lake_below_a_file_fails_before_touching_the_warehouse(generated_dir, tmp_path):
+    (tmp_path / "afile").write_text("")
+    db, lake = tmp_path / "wh.duckdb", tmp_path / "afile" / "lake"
+    result = tracehouse(
+        "ingest",
+        str(generated_dir),
+        "--config",
+        "kimi",
+        "--db",
+        str(db),
+        "--lake",
+        str(lake),
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"tracehouse ingest: error: {lake}: the lake must be a directory, "
+        f"and {tmp_path / 'afile'} is a file"
+    )
+    assert not db.exists()

@@ -657,3 +657,21 @@ def test_a_missing_warehouse_is_a_clear_error(tmp_path):
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("case", ["a directory", "below a file", "where no file can be made"])
+def test_an_out_path_that_cannot_take_the_report_is_a_clear_error(warehouse, tmp_path, case):
+    if case == "a directory":
+        out, expected = tmp_path, "is a directory; give a file path such as"
+    elif case == "below a file":
+        (tmp_path / "afile").write_text("")
+        out, expected = tmp_path / "afile" / "r.html", f"{tmp_path / 'afile'} is a file"
+    else:
+        out, expected = Path("/proc/r.html"), "cannot write the report (No such file"
+    result = tracehouse(
+        "report", "--db", str(warehouse), "--no-docs", "--out", str(out), check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"tracehouse report: error: --out {out}")
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert not out.with_name(f".{out.name}.tmp").exists()

@@ -8,7 +8,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
+from tracehouse.commands.common import (
+    add_db_argument,
+    add_quiet_argument,
+    db_path,
+    positive_int,
+)
 from tracehouse.progress import progress_bar, quiet_libraries, say
 from tracehouse.warehouse import MEMORY_ENV, connect
 
@@ -49,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--batch-rows",
-        type=int,
+        type=positive_int,
         default=DEFAULT_BATCH_ROWS,
         metavar="N",
         help="rows read, exploded and inserted at a time; memory grows with it "

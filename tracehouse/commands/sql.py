@@ -9,7 +9,12 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
+from tracehouse.commands.common import (
+    add_db_argument,
+    add_quiet_argument,
+    db_path,
+    positive_int,
+)
 from tracehouse.errors import UserError
 from tracehouse.progress import say
 from tracehouse.warehouse import connect
@@ -45,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--max-rows",
-        type=int,
+        type=positive_int,
         default=DEFAULT_MAX_ROWS,
         metavar="N",
         help=f"rows shown in table format (default: {DEFAULT_MAX_ROWS}); csv and json print all",
