@@ -43,6 +43,11 @@ class SourceSpec:
     path: str  # what load_dataset gets as `path`
     data_files: tuple[str, ...] = ()
 
+    @property
+    def where(self) -> str:
+        """What an error names: the files themselves, else the hub id or directory."""
+        return ", ".join(self.data_files) if self.kind == "files" else self.path
+
 
 @dataclass(frozen=True)
 class Slice:
@@ -199,16 +204,16 @@ def load_slice(
     except SourceError:
         raise
     except ValueError as exc:  # an unknown split, among others
-        raise SourceError(f"{spec.path} [{config}]: {_first_line(exc)}") from exc
+        raise SourceError(f"{spec.where} [{config}]: {_first_line(exc)}") from exc
     except (FileNotFoundError, ConnectionError) as exc:
-        raise SourceError(f"{spec.path} [{config}]: {_first_line(exc)}") from exc
+        raise SourceError(f"{spec.where} [{config}]: {_first_line(exc)}") from exc
     except datasets.exceptions.DatasetGenerationError as exc:
         cause = exc.__cause__ or exc
         raise SourceError(
-            f"{spec.path} [{config}]: cannot read the data: {_first_line(cause)}"
+            f"{spec.where} [{config}]: cannot read the data: {_first_line(cause)}"
         ) from exc
     if dataset.features is None:  # no builder here leaves it unknown, but say so if one does
-        raise SourceError(f"{spec.path} [{config}]: the columns cannot be read ahead of the rows")
+        raise SourceError(f"{spec.where} [{config}]: the columns cannot be read ahead of the rows")
     return Slice(source=spec.name, config=config, split=split, dataset=dataset)
 
 

@@ -548,6 +548,18 @@ def test_a_json_file_without_rows_is_a_clear_error(tmp_path, content):
     assert not db.exists()
 
 
+@pytest.mark.parametrize("content", [b"", b"PAR1 not parquet"])
+def test_a_file_that_is_not_parquet_is_named_in_the_error(tmp_path, content):
+    broken = tmp_path / "rows.parquet"
+    broken.write_bytes(content)
+    db = tmp_path / "wh.duckdb"
+    result = tracehouse("ingest", str(broken), "--db", str(db), check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"tracehouse ingest: error: {broken} [default]: ")
+    assert "Traceback" not in result.stderr
+    assert not db.exists()
+
+
 def test_a_json_file_holding_an_array_of_rows_is_ingested(tmp_path):
     rows = [conversation_row(index) for index in range(3)]
     rows[2]["tools"] = '[{"name": "terminal"}]'  # a column the first rows do not have
