@@ -20,8 +20,6 @@ from tracehouse.cli import build_parser
 from tracehouse.warehouse import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, ROW_GROUP_SIZE, held
 
 COMMANDS = ("generate", "ingest", "build", "report", "export", "sql", "run")
-# The commands whose options this test owns (report's and export's are checked with them).
-CONVENTION_COMMANDS = ("generate", "ingest", "build", "sql", "run")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -130,7 +128,7 @@ def test_every_command_takes_quiet(command):
     assert "-q, --quiet" in tracehouse(command, "--help").stdout
 
 
-@pytest.mark.parametrize("command", CONVENTION_COMMANDS)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_argument_has_help_that_states_its_default(command):
     parser = subcommand_parser(command)
     for action in parser._actions:
@@ -138,7 +136,9 @@ def test_every_argument_has_help_that_states_its_default(command):
             continue
         name = action.option_strings[-1] if action.option_strings else action.metavar
         assert action.help, f"tracehouse {command} {name} has no help"
-        if action.required or isinstance(action, argparse._StoreTrueAction):
+        if action.required or isinstance(
+            action, argparse._StoreTrueAction | argparse._StoreFalseAction
+        ):
             continue
         assert "default" in action.help, f"tracehouse {command} {name} does not state its default"
 
@@ -267,3 +267,25 @@ def test_a_count_below_one_is_a_usage_error(tmp_path, command, option, value):
     assert result.returncode == 2
     assert f"tracehouse {command}: error: argument {option}:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_target_is_refused_with_the_profile_outputs(tmp_path):
+    for command in ("build", "report"):
+        result = tracehouse(
+            command, "--target", "duckbd", "--db", str(tmp_path / "wh.duckdb"), check=False
+        )
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            f"tracehouse {command}: error: --target duckbd: profiles.yml has no such output "
+            "(outputs: duckdb, spark)"
+        )
+
+
+def test_a_dbt_argument_before_the_separator_is_named_with_where_it_goes(tmp_path):
+    result = tracehouse("build", "--select", "+fct_conversations", check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: tracehouse build")
+    assert (
+        "tracehouse build: error: unrecognized arguments: --select "
+        "(dbt's own arguments go after `--`)" in result.stderr
+    )

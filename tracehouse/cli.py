@@ -28,7 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # named by the command's own usage, as argparse would for a single command
+        (subparsers,) = [
+            action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+        ]
+        hint = " (dbt's own arguments go after `--`)" if args.command == "build" else ""
+        subparsers.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
     try:
         return args.handler(args) or 0
     except (UserError, IngestError) as exc:

@@ -10,6 +10,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from tracehouse.errors import UserError
 from tracehouse.spark import LAKE_ENV, WAREHOUSE_ENV
@@ -36,8 +37,25 @@ OUT_OF_MEMORY_MESSAGE = "Out of Memory Error"
 
 
 def is_spark(target: str) -> bool:
-    """Every output of profiles.yml but `duckdb` is a Spark one (session, thrift, http)."""
+    """Every output of profiles.yml but `duckdb` is a Spark one (session, thrift, http).
+    A name that is no output of profiles.yml is a UserError that lists them."""
+    targets = profile_targets()
+    if target not in targets:
+        raise UserError(
+            f"--target {target}: profiles.yml has no such output (outputs: {', '.join(targets)})"
+        )
     return target != PROFILE_DEFAULT_TARGET
+
+
+def profile_targets() -> list[str]:
+    """The outputs of profiles.yml at the repository root (not its commented ones)."""
+    profiles = yaml.safe_load((REPO_ROOT / "profiles.yml").read_text(encoding="utf-8"))
+    return [
+        name
+        for profile in profiles.values()
+        if isinstance(profile, dict)
+        for name in profile.get("outputs") or {}
+    ]
 
 
 def profile_finds(db: Path) -> bool:

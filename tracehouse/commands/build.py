@@ -39,7 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_db_argument(parser)
     add_spark_arguments(parser, lake=True)
     add_quiet_argument(parser, "dbt prints only errors (`dbt --quiet`); no summary line")
-    parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "dbt_args",
+        nargs=argparse.REMAINDER,
+        metavar="-- DBT_ARGS",
+        help="arguments for dbt, after `--` (e.g. `-- --select +fct_conversations`; default: none)",
+    )
     parser.set_defaults(handler=run)
 
 

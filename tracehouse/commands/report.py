@@ -30,7 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "stands alone: charts inline as SVG, no network requests.",
     )
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, metavar="PATH", help=f"(default: {DEFAULT_OUT})"
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="PATH",
+        help=f"the HTML file to write; its folder is created if missing (default: {DEFAULT_OUT})",
     )
     parser.add_argument(
         "--no-docs",
