@@ -77,6 +77,25 @@ def test_printed_commands_are_shell_quoted_and_name_a_db_that_is_not_the_default
     assert "run `tracehouse ingest SOURCE` first" in default.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("sql", "select 1"),
+        ("sql",),
+        ("report",),
+        ("export", "--format", "messages", "--out", "x.jsonl"),
+    ],
+    ids=["sql", "sql shell", "report", "export"],
+)
+def test_a_missing_warehouse_names_the_ingest_command_with_its_db(tmp_path, command):
+    db = tmp_path / "no wh" / "it's.duckdb"
+    result = tracehouse(*command, "--db", str(db), check=False, cwd=tmp_path)
+    assert result.returncode == 1
+    hint = result.stderr.split("run `", 1)[1].split("`", 1)[0]
+    assert shlex.split(hint) == ["tracehouse", "ingest", "SOURCE", "--db", str(db)]
+    assert not db.exists()
+
+
 def test_build_holds_the_warehouse_before_dbt_starts(generated_dir, tmp_path, monkeypatch):
     """dbt parses for seconds before it opens the file: an ingest started then must fail
     with the lock message naming this process, not land mid-build."""

@@ -72,7 +72,8 @@ def connect(db: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     config = {"memory_limit": os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT)}
     if read_only:
         if not db.exists():
-            raise WarehouseError(f"{db}: no warehouse here yet; run `tracehouse ingest` first")
+            ingest = tracehouse_command(["ingest", "SOURCE"], db)
+            raise WarehouseError(f"{db}: no warehouse here yet; run `{ingest}` first")
         try:
             return duckdb.connect(str(db), read_only=True, config=config)
         except duckdb.IOException as exc:

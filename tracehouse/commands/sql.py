@@ -17,7 +17,7 @@ from tracehouse.commands.common import (
 )
 from tracehouse.errors import UserError
 from tracehouse.progress import say
-from tracehouse.warehouse import connect
+from tracehouse.warehouse import connect, tracehouse_command
 
 DEFAULT_MAX_ROWS = 40
 # Without a terminal (a file, a pipe) the table shows every column; a value is cut at this
@@ -118,7 +118,8 @@ def json_value(value: object) -> object:
 
 def open_shell(db: Path) -> int:
     if not db.exists():
-        raise UserError(f"{db}: no warehouse here yet; run `tracehouse ingest` first")
+        ingest = tracehouse_command(["ingest", "SOURCE"], db)
+        raise UserError(f"{db}: no warehouse here yet; run `{ingest}` first")
     shell = shutil.which("duckdb") or str(Path(sys.executable).with_name("duckdb"))
     if not Path(shell).exists():
         raise UserError("the duckdb shell is not installed (pip install duckdb-cli)")
