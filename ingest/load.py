@@ -13,8 +13,6 @@ writes no data there.
 
 from __future__ import annotations
 
-import io
-import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,10 +21,9 @@ from pathlib import Path
 import datasets
 import pyarrow as pa
 import pyarrow.dataset as pds
-import pyarrow.json as paj
 
 from tracehouse.ingest.errors import SourceError
-from tracehouse.ingest.shapes import MESSAGE_LIST_COLUMNS
+from tracehouse.ingest.json_rows import features_for_every_row, json_features, scan_json_rows
 
 FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 JSON_SUFFIXES = (".json", ".jsonl")
@@ -79,8 +76,9 @@ class Slice:
     def batches(self, batch_size: int) -> Iterator[pa.Table]:
         """Record batches of at most `batch_size` rows, read as they are needed.
 
-        A file that turns out unreadable part-way (a truncated parquet, a bad JSON line) is
-        a SourceError like one found up front; the caller's transaction rolls back.
+        A file that turns out unreadable part-way (a truncated parquet, rows that `datasets`
+        cannot cast to the types of the first ones) is a SourceError like one found up front;
+        the caller's transaction rolls back.
         """
         batches = iter(self.dataset.with_format("arrow").iter(batch_size=batch_size))
         while True:
@@ -88,7 +86,7 @@ class Slice:
                 batch = next(batches)
             except StopIteration:
                 return
-            except (pa.ArrowException, ValueError, OSError) as exc:
+            except (pa.ArrowException, ValueError, TypeError, OSError) as exc:
                 raise SourceError(
                     f"{self.source} [{self.config}]: cannot read the data: {_first_line(exc)}"
                 ) from exc
@@ -173,13 +171,12 @@ def load_slice(
     file is closed (apache/arrow#39808), which held 1 GB more per GB of parquet read (a
     10x kimi file: 4.4 GB peak RSS instead of about 1). Memory stays bounded by the batch.
 
-    JSON: every row of local files is read first (`scan_json_rows`), so a line that is not
-    JSON stops the ingest before anything is written, naming the file and the line.
-    `datasets` reads the columns from the first 10 MB of JSON lines; a column whose rows
-    disagree on the type further on is typed as JSON for every row (`features_for_every_row`),
-    as `datasets` types it when they disagree within the first 10 MB. `datasets` cannot read
-    the columns of a file that holds one array of rows (it reads such a file whole, and only
-    when iterating): they are then read here from the rows themselves, as `datasets` would.
+    JSON: every row of local files is read first (tracehouse.ingest.json_rows), so a line
+    that is not JSON stops the ingest before anything is written, naming the file and the
+    line, and every field where the rows disagree is typed as JSON for every row, as
+    `datasets` types it when they disagree within the first 10 MB it reads the types from.
+    `datasets` cannot read the columns of a file that holds one array of rows (it reads such
+    a file whole, and only when iterating): they are then read here from all the rows.
     """
     parquet_options = {
         "batch_size": batch_rows,
@@ -192,15 +189,15 @@ def load_slice(
             if not any(f"'{name}'" in str(exc) for name in parquet_options):
                 raise
             json_files = _local_json_files(spec, config, split, cache_dir)
-            kinds = scan_json_rows(json_files)
+            scan = scan_json_rows(json_files)
             dataset = _load(spec, config, split, {}, cache_dir)
             if dataset.features is None and json_files:
-                dataset = _load(
-                    spec, config, split, {"features": json_features(json_files)}, cache_dir
-                )
-            features = features_for_every_row(dataset.features, kinds)
-            if features is not None:
+                features = json_features(json_files, scan)
                 dataset = _load(spec, config, split, {"features": features}, cache_dir)
+            elif dataset.features is not None:
+                features = features_for_every_row(dataset.features, scan)
+                if features is not None:
+                    dataset = _load(spec, config, split, {"features": features}, cache_dir)
     except SourceError:
         raise
     except ValueError as exc:  # an unknown split, among others
@@ -246,127 +243,6 @@ def _local_json_files(
     else:
         return ()
     return tuple(str(file) for file in files if Path(file).suffix.lower() in JSON_SUFFIXES)
-
-
-def scan_json_rows(files: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Read every row of the JSON files (JSON lines, or one array of rows): per column, each
-    JSON kind its values take (null aside) and where it is first seen (`FILE, line N`).
-
-    A line that is not JSON, or a row that is not an object, is a SourceError naming the
-    file and the line (for an array, the line of the parse error, or the row's position);
-    so are files without any row.
-    """
-    kinds: dict[str, dict[str, str]] = {}
-    rows = 0
-    for file in files:
-        for where, row in _json_rows(file):
-            if not isinstance(row, dict):
-                raise SourceError(f"{where}: a row must be a JSON object, not {_kind(row)}")
-            rows += 1
-            for column, value in row.items():
-                if value is not None:
-                    kinds.setdefault(column, {}).setdefault(_kind(value), where)
-    if files and not rows:
-        raise SourceError(f"{', '.join(files)}: no rows")
-    return kinds
-
-
-def features_for_every_row(
-    features: datasets.Features | None, kinds: dict[str, dict[str, str]]
-) -> datasets.Features | None:
-    """The columns with every column whose rows disagree on the type typed as JSON, or None
-    when `features` (read by `datasets` from the first 10 MB) already fit every row.
-
-    `datasets` types such a column as JSON only when the rows disagree within the first
-    10 MB; further on, it casts each value's JSON text to the first rows' type, so a
-    string column gets quoted strings and a list column one element per character. A
-    message list column (`messages`, `conversations`) that holds anything but lists is
-    refused, naming the first row that does not.
-    """
-    for column in MESSAGE_LIST_COLUMNS:
-        others = {kind: where for kind, where in kinds.get(column, {}).items() if kind != "a list"}
-        if others:
-            kind, where = next(iter(others.items()))  # the first seen, as rows are read in order
-            raise SourceError(f"{where}: column {column!r} holds {kind}, not a list of messages")
-    if features is None:
-        return None
-    mixed = [
-        column
-        for column, seen in kinds.items()
-        if len(seen) > 1 and column in features and not isinstance(features[column], datasets.Json)
-    ]
-    if not mixed:
-        return None
-    typed = features.copy()
-    for column in mixed:
-        typed[column] = datasets.Json()
-    return typed
-
-
-def _json_rows(file: str) -> Iterator[tuple[str, object]]:
-    """(`FILE, line N` or `FILE, row N`, row) for each row of a JSON file."""
-    with open(file, encoding="utf-8", errors="replace") as handle:
-        if _holds_array(handle):
-            try:
-                rows = json.load(handle)
-            except json.JSONDecodeError as exc:
-                raise SourceError(_invalid(file, exc.lineno, exc)) from None
-            for number, row in enumerate(rows if isinstance(rows, list) else [rows], start=1):
-                yield f"{file}, row {number}", row
-            return
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line.rstrip("\r\n"))
-            except json.JSONDecodeError as exc:
-                raise SourceError(_invalid(file, number, exc)) from None
-            yield f"{file}, line {number}", row
-
-
-def _kind(value: object) -> str:
-    """A JSON value's kind, as an error message names it."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return "null"
-
-
-def json_features(files: Sequence[str]) -> datasets.Features:
-    """The columns of JSON files that hold arrays of rows (or JSON lines), inferred from all
-    of their rows by pyarrow's JSON reader, as `datasets` reads them."""
-    lines = []
-    for file in files:
-        with open(file, encoding="utf-8") as handle:
-            if _holds_array(handle):
-                lines += [json.dumps(row) for row in json.load(handle)]
-            else:
-                lines += [line for line in handle if line.strip()]
-    if not lines:
-        raise SourceError(f"{', '.join(files)}: no rows")
-    try:
-        table = paj.read_json(io.BytesIO("\n".join(line.rstrip("\n") for line in lines).encode()))
-    except pa.ArrowException as exc:
-        raise SourceError(f"{', '.join(files)}: cannot read the rows: {_first_line(exc)}") from exc
-    return datasets.Features.from_arrow_schema(table.schema)
-
-
-def _holds_array(handle: io.TextIOBase) -> bool:
-    """Whether the file's first character (after a BOM and white space) opens an array."""
-    start = handle.read(4096).lstrip("\ufeff \t\r\n")
-    handle.seek(0)
-    return start.startswith("[")
-
-
-def _invalid(file: str, line: int, exc: json.JSONDecodeError) -> str:
-    return f"{file}, line {line}: invalid JSON ({exc.msg} at column {exc.colno})"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -671,3 +671,68 @@ def test_a_sidecar_that_does_not_match_its_export_fails_naming_the_line(tmp_path
     (line,) = result.stderr.strip().splitlines()
     assert f"{data.with_name('train.meta.jsonl')}, line 2: the export and its sidecar" in line
     assert not db.exists()
+
+
+# --- rows past the 10 MB from which `datasets` reads the types ------------------------------
+
+
+def late_change(rows: list[dict], row: int, change: str) -> None:
+    """Make rows[row] differ from the others in one way that `datasets` types as JSON."""
+    if change == "a message with keys the first rows lack":
+        rows[row]["messages"] += [
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "t1",
+                        "type": "function",
+                        "function": {"name": "terminal", "arguments": "{}"},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "t1", "content": "ok"},
+        ]
+    elif change == "a content that is a list of parts":
+        rows[row]["messages"][0]["content"] = [{"type": "text", "text": "hello parts"}]
+    else:
+        rows[row]["category"] = "coding"
+
+
+@pytest.mark.parametrize("row", [1, 5500], ids=["early", "past the first chunk"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a message with keys the first rows lack",
+        "a content that is a list of parts",
+        "a column the first rows lack",
+    ],
+)
+def test_a_row_that_differs_lands_the_same_early_or_past_the_first_chunk(tmp_path, change, row):
+    """Past its first 10 MB `datasets` cast such a row to the first rows' types: message
+    content landed as quoted JSON text, and a new key or column stopped the ingest."""
+    padding = "x" * 2000
+    rows = [
+        {
+            "id": f"c{index}",
+            "messages": [
+                {"role": "user", "content": f"{padding} {index}"},
+                {"role": "assistant", "content": "yo", "reasoning_content": "think"},
+            ],
+        }
+        for index in range(6000)
+    ]
+    late_change(rows, row, change)
+    source = write_jsonl(tmp_path / "rows.jsonl", rows)
+    assert source.stat().st_size > 11_000_000
+    db = tmp_path / "wh.duckdb"
+    ingest(source, db)
+    assert [(i, p, role, json.loads(value), fmt) for i, p, role, value, fmt in landed(db)] == [
+        (index, position, message["role"], without_nulls(message), "openai")
+        for index, item in enumerate(rows)
+        for position, message in enumerate(item["messages"])
+    ]
+    categories = query(
+        db, "select row_index, category from raw.conversations where category is not null"
+    )
+    assert categories == ([(row, "coding")] if change == "a column the first rows lack" else [])
