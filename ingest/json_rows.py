@@ -1,19 +1,21 @@
 """Local JSON files, read whole before anything is landed: every row parsed, and the types
-that make `datasets` read every row as it reads the rows of its first 10 MB.
+of every field read from all the rows, for `datasets.load_dataset(..., features=...)`.
 
-`datasets` (its `json` builder) reads the types of the columns from the first 10 MB of JSON
-lines. Where the rows disagree there (a number among string ids, messages with different
-keys, a `content` that is a string in one message and a list in another) it types the field
-as JSON text. Later rows are cast to those first types: a number id after the first 10 MB
-made every id of its chunk land as quoted JSON text, a `messages` string became one message
-per character, and a message with a key the first rows lack stopped the ingest.
+`datasets` (its `json` builder) reads the types from the first 10 MB of JSON lines, and
+casts later rows to them. Past that chunk, a number id among strings made every id of its
+chunk land as quoted JSON text, a `messages` string became one message per character, a
+field null in the first rows and set later (OpenAI's `"tool_calls": null`, then a list) or a
+message with keys the first rows lack stopped the ingest, and a `content` list landed as the
+quoted JSON text of every message of its chunk.
 
 `scan_json_rows` reads every row (`json.loads`) and notes, for every field, the kinds of its
-values and whether its objects share one set of keys. `features_for_every_row` finds the
-fields where the rows disagree by the rules `datasets` applies to its first 10 MB
-(`find_mixed_struct_types_field_paths`, and a field whose values are of two kinds), over all
-rows, and types them as JSON with `datasets`' own `set_json_types_in_feature`; a column the
-first rows lack is typed as JSON too.
+values and the keys of its objects. `features_for_every_row` types each field from all the
+rows. Where the rows disagree, by the rules `datasets` applies within its first 10 MB
+(objects with different keys, values of more than one kind), the field is JSON text: the
+whole column, or for a message list each whole message. A message then lands from its own
+JSON, so a `content` string that happens to be JSON text stays a string, which it would not
+if `content` alone were typed as JSON (`datasets` keeps such a string as it is and it is
+read back as the value it spells).
 """
 
 from __future__ import annotations
@@ -24,14 +26,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import datasets
-import pyarrow as pa
-import pyarrow.json as paj
-from datasets.utils.json import json_encode_field, set_json_types_in_feature
 
 from tracehouse.ingest.errors import SourceError
 from tracehouse.ingest.shapes import MESSAGE_LIST_COLUMNS
 
-OBJECT, LIST = "an object", "a list"
+OBJECT, LIST, NUMBER = "an object", "a list", "a number"
+SCALAR_TYPES = {"a string": "string", "a boolean": "bool"}
 Path = tuple[str | int, ...]  # keys, and 0 for a list's elements, as `datasets` writes them
 
 
@@ -40,8 +40,9 @@ class Field:
     """What the values at one path hold, over every row."""
 
     kinds: dict[str, str] = field(default_factory=dict)  # kind -> `FILE, line N` first seen
-    keys: frozenset[str] | None = None  # the first object's keys
+    keys: tuple[str, ...] | None = None  # the first object's keys, in its order
     keys_differ: bool = False  # an object with other keys, or an empty one
+    has_float: bool = False  # a number that is not an integer
 
 
 @dataclass
@@ -51,10 +52,10 @@ class JsonScan:
     columns: list[str]  # the top-level keys, in the order first seen
     fields: dict[Path, Field]
 
-    def mixed_paths(self) -> list[list[str | int]]:
+    def mixed_paths(self) -> list[Path]:
         """The outermost paths where the rows disagree, by `datasets`' rules: objects with
         different keys, or values of more than one kind (null aside)."""
-        mixed: list[list[str | int]] = []
+        mixed: list[Path] = []
         pending: list[Path] = [(column,) for column in self.columns]
         while pending:
             path = pending.pop()
@@ -63,14 +64,22 @@ class JsonScan:
                 continue
             if set(found.kinds) == {OBJECT}:
                 if found.keys_differ:
-                    mixed.append(list(path))
+                    mixed.append(path)
                 else:
-                    pending.extend(path + (key,) for key in sorted(found.keys or ()))
+                    pending.extend(path + (key,) for key in found.keys or ())
             elif set(found.kinds) == {LIST}:
                 pending.append(path + (0,))
             elif len(found.kinds) > 1:
-                mixed.append(list(path))
+                mixed.append(path)
         return mixed
+
+    def json_paths(self) -> set[Path]:
+        """Where to read JSON text: the column of each mixed path, or for a message list
+        column its elements, each message whole."""
+        return {
+            (path[0], 0) if path[0] in MESSAGE_LIST_COLUMNS and len(path) > 1 else path[:1]
+            for path in self.mixed_paths()
+        }
 
 
 def scan_json_rows(files: Sequence[str]) -> JsonScan:
@@ -104,34 +113,32 @@ def scan_json_rows(files: Sequence[str]) -> JsonScan:
     return JsonScan(columns=list(columns), fields=fields)
 
 
-def features_for_every_row(features: datasets.Features, scan: JsonScan) -> datasets.Features | None:
-    """`features` (read by `datasets` from the first 10 MB) with the fields where the rows
-    disagree typed as JSON, and the columns they lack added as JSON; None when they already
-    fit every row."""
-    typed = set_json_types_in_feature(features.copy(), scan.mixed_paths())
-    for column in scan.columns:
-        if column not in typed:
-            typed[column] = datasets.Json()
-    return None if typed == features else typed
-
-
-def json_features(files: Sequence[str], scan: JsonScan) -> datasets.Features:
-    """The columns of JSON files that hold arrays of rows (`datasets` reads such a file whole,
-    and only when iterating), read from all rows as `datasets` reads them: the fields where
-    the rows disagree are written as JSON text first, and typed as JSON."""
-    mixed = scan.mixed_paths()
-    lines = []
-    for file in files:
-        for _, row in _json_rows(file):
-            for path in mixed:
-                row = json_encode_field(row, path)
-            lines.append(json.dumps(row))
+def features_for_every_row(scan: JsonScan) -> datasets.Features:
+    """The type of every column, read from all the rows: JSON text where they disagree
+    (`JsonScan.json_paths`), else what they hold (null where they hold only nulls)."""
+    json_paths = scan.json_paths()
     try:
-        table = paj.read_json(io.BytesIO("\n".join(lines).encode()))
-    except pa.ArrowException as exc:
-        text = str(exc).strip().splitlines()[0]
-        raise SourceError(f"{', '.join(files)}: cannot read the rows: {text}") from exc
-    return set_json_types_in_feature(datasets.Features.from_arrow_schema(table.schema), mixed)
+        return datasets.Features(
+            {column: _feature(scan, (column,), json_paths) for column in scan.columns}
+        )
+    except RecursionError:
+        raise SourceError("the rows are nested too deeply to read their types") from None
+
+
+def _feature(scan: JsonScan, path: Path, json_paths: set[Path]) -> object:
+    if path in json_paths:
+        return datasets.Json()
+    found = scan.fields.get(path)
+    if found is None:
+        return datasets.Value("null")
+    (kind,) = found.kinds  # one kind: where there are more, the path is in json_paths
+    if kind == OBJECT:
+        return {key: _feature(scan, path + (key,), json_paths) for key in found.keys or ()}
+    if kind == LIST:
+        return datasets.List(_feature(scan, path + (0,), json_paths))
+    if kind == NUMBER:
+        return datasets.Value("float64" if found.has_float else "int64")
+    return datasets.Value(SCALAR_TYPES[kind])
 
 
 def holds_array(handle: io.TextIOBase) -> bool:
@@ -154,18 +161,19 @@ def _note(fields: dict[Path, Field], path: Path, value: object, where: str) -> N
             found = fields[path] = Field()
         found.kinds.setdefault(kind, where)
         if isinstance(value, dict):
-            keys = frozenset(value)
             if found.keys is None:
-                found.keys = keys
-            found.keys_differ = found.keys_differ or keys != found.keys or not keys
+                found.keys = tuple(value)
+            found.keys_differ = found.keys_differ or not value or set(value) != set(found.keys)
             pending.extend((path + (key,), item) for key, item in value.items())
         elif isinstance(value, list):
             pending.extend((path + (0,), item) for item in value)
+        elif isinstance(value, float):
+            found.has_float = True
 
 
 def _json_rows(file: str) -> Iterator[tuple[str, object]]:
     """(`FILE, line N` or `FILE, row N`, row) for each row of a JSON file."""
-    with open(file, encoding="utf-8", errors="replace") as handle:
+    with open(file, encoding="utf-8-sig", errors="replace") as handle:  # a BOM is no row
         if holds_array(handle):
             try:
                 rows = json.load(handle)

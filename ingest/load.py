@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.dataset as pds
 
 from tracehouse.ingest.errors import SourceError
-from tracehouse.ingest.json_rows import features_for_every_row, json_features, scan_json_rows
+from tracehouse.ingest.json_rows import features_for_every_row, scan_json_rows
 
 FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 JSON_SUFFIXES = (".json", ".jsonl")
@@ -173,10 +173,9 @@ def load_slice(
 
     JSON: every row of local files is read first (tracehouse.ingest.json_rows), so a line
     that is not JSON stops the ingest before anything is written, naming the file and the
-    line, and every field where the rows disagree is typed as JSON for every row, as
-    `datasets` types it when they disagree within the first 10 MB it reads the types from.
-    `datasets` cannot read the columns of a file that holds one array of rows (it reads such
-    a file whole, and only when iterating): they are then read here from all the rows.
+    line, and the types of the columns come from every row, not from the first 10 MB that
+    `datasets` reads them from (and a file that holds one array of rows, whose columns
+    `datasets` cannot read ahead, needs nothing more).
     """
     parquet_options = {
         "batch_size": batch_rows,
@@ -189,15 +188,10 @@ def load_slice(
             if not any(f"'{name}'" in str(exc) for name in parquet_options):
                 raise
             json_files = _local_json_files(spec, config, split, cache_dir)
-            scan = scan_json_rows(json_files)
-            dataset = _load(spec, config, split, {}, cache_dir)
-            if dataset.features is None and json_files:
-                features = json_features(json_files, scan)
-                dataset = _load(spec, config, split, {"features": features}, cache_dir)
-            elif dataset.features is not None:
-                features = features_for_every_row(dataset.features, scan)
-                if features is not None:
-                    dataset = _load(spec, config, split, {"features": features}, cache_dir)
+            options = {}
+            if json_files:  # local: the types come from every row (the hub's: its first 10 MB)
+                options = {"features": features_for_every_row(scan_json_rows(json_files))}
+            dataset = _load(spec, config, split, options, cache_dir)
     except SourceError:
         raise
     except ValueError as exc:  # an unknown split, among others

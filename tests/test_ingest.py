@@ -457,6 +457,15 @@ def conversation_row(index: int, text: str = "hi") -> dict:
     }
 
 
+def given_messages(rows: list[dict]) -> list[tuple]:
+    """What `landed_messages` must return for Hermes `rows`, read from the rows themselves."""
+    return [
+        (row_index, row["id"], position, item["from"], item["value"])
+        for row_index, row in enumerate(rows)
+        for position, item in enumerate(row["conversations"])
+    ]
+
+
 def landed_messages(db: Path) -> list[tuple]:
     return query(
         db,
@@ -560,6 +569,15 @@ def test_a_file_that_is_not_parquet_is_named_in_the_error(tmp_path, content):
     assert not db.exists()
 
 
+def test_json_lines_that_start_with_a_byte_order_mark_are_read(tmp_path):
+    rows = [conversation_row(index) for index in range(3)]
+    source = tmp_path / "bom.jsonl"
+    source.write_text("\ufeff" + "\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    tracehouse("ingest", str(source), "--db", str(db), "-q")
+    assert landed_messages(db) == given_messages(rows)
+
+
 def test_a_json_file_holding_an_array_of_rows_is_ingested(tmp_path):
     rows = [conversation_row(index) for index in range(3)]
     rows[2]["tools"] = '[{"name": "terminal"}]'  # a column the first rows do not have
@@ -567,11 +585,7 @@ def test_a_json_file_holding_an_array_of_rows_is_ingested(tmp_path):
     array.write_text(json.dumps(rows, indent=2), encoding="utf-8")
     db = tmp_path / "wh.duckdb"
     tracehouse("ingest", str(array), "--db", str(db), "-q")
-    assert landed_messages(db) == [
-        (row_index, row["id"], position, item["from"], item["value"])
-        for row_index, row in enumerate(rows)
-        for position, item in enumerate(row["conversations"])
-    ]
+    assert landed_messages(db) == given_messages(rows)
     assert query(db, "select tools from raw.conversations order by row_index") == [
         (None,),
         (None,),

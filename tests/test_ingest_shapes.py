@@ -695,6 +695,10 @@ def late_change(rows: list[dict], row: int, change: str) -> None:
         ]
     elif change == "a content that is a list of parts":
         rows[row]["messages"][0]["content"] = [{"type": "text", "text": "hello parts"}]
+    elif change == "a field the first rows hold only as null":
+        rows[row]["messages"][1]["tool_calls"] = [
+            {"id": "t2", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}
+        ]
     else:
         rows[row]["category"] = "coding"
 
@@ -705,23 +709,33 @@ def late_change(rows: list[dict], row: int, change: str) -> None:
     [
         "a message with keys the first rows lack",
         "a content that is a list of parts",
+        "a field the first rows hold only as null",
         "a column the first rows lack",
     ],
 )
 def test_a_row_that_differs_lands_the_same_early_or_past_the_first_chunk(tmp_path, change, row):
     """Past its first 10 MB `datasets` cast such a row to the first rows' types: message
-    content landed as quoted JSON text, and a new key or column stopped the ingest."""
+    content landed as quoted JSON text, and a new key, a value where the first rows had only
+    nulls or a new column stopped the ingest. Contents that are strings spelling JSON stay
+    strings whatever the others are."""
     padding = "x" * 2000
     rows = [
         {
             "id": f"c{index}",
             "messages": [
                 {"role": "user", "content": f"{padding} {index}"},
-                {"role": "assistant", "content": "yo", "reasoning_content": "think"},
+                {
+                    "role": "assistant",
+                    "content": "yo",
+                    "reasoning_content": "think",
+                    "tool_calls": None,
+                },
             ],
         }
         for index in range(6000)
     ]
+    rows[2]["messages"][1]["content"] = '{"ok": true}'
+    rows[3]["messages"][1]["content"] = "42"
     late_change(rows, row, change)
     source = write_jsonl(tmp_path / "rows.jsonl", rows)
     assert source.stat().st_size > 11_000_000
