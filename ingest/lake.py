@@ -5,7 +5,7 @@
 for table in conversations, messages, ingest_issues and loads. The files hold the raw
 table's columns less the three partition columns, which readers get back from the path
 (Hive convention: Spark refuses a column present in both). One file per slice and table,
-written by DuckDB's COPY inside the slice's transaction, next to its final name, and
+written by DuckDB's COPY inside the ingest's transaction, next to its final name, and
 renamed into place once the warehouse has committed: a reader sees the old file or the new
 one, never a part; a failed ingest leaves both the warehouse and the lake as they were.
 
@@ -95,19 +95,18 @@ def check_slices(lake: Path, keys: Iterable[tuple[str, str, str]]) -> None:
 class StagedSlice:
     """A slice's files written beside their final names, waiting for the commit."""
 
+    name: str  # `source [config/split]`, for messages
     moves: list[tuple[Path, Path]]  # (staged file, final file)
 
     def publish(self) -> None:
-        """Rename every staged file over its final name (atomic per file, same directory)."""
+        """Rename every staged file over its final name (atomic per file, same directory);
+        on a failure, remove the staged files left and say which slice it was."""
         try:
             for staged, final in self.moves:
                 os.replace(staged, final)
         except OSError as exc:
             self.discard()
-            raise LakeError(
-                f"the warehouse has the new slice but the lake could not take it ({exc}); "
-                "ingest the slice again to bring the lake up to date"
-            ) from exc
+            raise LakeError(f"{self.name}: the lake could not take its files ({exc})") from exc
 
     def discard(self) -> None:
         for staged, _ in self.moves:
@@ -119,7 +118,7 @@ def stage_slice(
 ) -> StagedSlice:
     """COPY the slice's rows of each raw table (as this connection sees them, so inside an
     open transaction its uncommitted rows) to hidden files beside their final names."""
-    staged = StagedSlice([])
+    staged = StagedSlice(f"{source} [{config}/{split}]", [])
     preserve_order = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]
     con.execute("set preserve_insertion_order = false")
     try:

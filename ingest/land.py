@@ -16,6 +16,7 @@ from typing import Protocol
 import duckdb
 import pyarrow as pa
 
+from tracehouse.ingest.errors import IngestError
 from tracehouse.ingest.explode import Exploded, SliceMeta
 from tracehouse.ingest.schema import ADDED_COLUMNS, DDL, RAW_SCHEMA, upgrade_statements
 
@@ -98,8 +99,17 @@ def replace_slices(con: duckdb.DuckDBPyConnection, writes: Iterable[SliceWrite])
             files.discard()
         _rollback(con)
         raise
-    for files in staged:
-        files.publish()
+    problems = []
+    for files in staged:  # every slice, even after one failed
+        try:
+            files.publish()
+        except IngestError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise IngestError(
+            f"the warehouse has every new slice, but {'; '.join(problems)}: ingest those slices "
+            "again to bring the lake up to date"
+        )
     return results
 
 

@@ -211,3 +211,36 @@ def test_a_lake_that_cannot_take_the_slice_fails_before_touching_the_warehouse(
     assert result.stderr.startswith("tracehouse ingest: error: ") and expected in result.stderr
     assert "Traceback" not in result.stderr
     assert not db.exists() and not (tmp_path / "lake").exists()
+
+
+def test_a_slice_the_lake_cannot_take_after_the_commit_is_named_and_the_others_published(
+    generated_dir, tmp_path
+):
+    """The warehouse commits both configs at once; kimi's messages file cannot be renamed into
+    place (a directory stands there), glm-5.1's files still are, and no staged file is left."""
+    db, lake = tmp_path / "wh.duckdb", tmp_path / "lake"
+    source = str(generated_dir.resolve())
+    blocker = slice_dir(lake, "messages", source, "kimi", "train") / "part-0.parquet"
+    (blocker / "taken").mkdir(parents=True)
+    result = tracehouse(
+        "ingest", str(generated_dir), "--db", str(db), "--lake", str(lake), "-q", check=False
+    )
+    assert result.returncode == 1
+    assert f"the warehouse has every new slice, but {source} [kimi/train]: the lake" in (
+        result.stderr
+    )
+    assert "glm-5.1" not in result.stderr and "Traceback" not in result.stderr
+    assert query_configs(db) == [("glm-5.1",), ("kimi",)]
+    assert all(
+        (slice_dir(lake, table, source, "glm-5.1", "train") / "part-0.parquet").is_file()
+        for table in LAKE_TABLES
+    )
+    assert [path for path in lake.rglob("*") if path.name.endswith(".tmp")] == []
+
+
+def query_configs(db: Path) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("select distinct config from raw.loads order by 1").fetchall()
+    finally:
+        con.close()
