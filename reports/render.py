@@ -47,7 +47,6 @@ def write_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | N
     `stale`: the marts' freshness when they are used stale (--allow-stale): the header then
     says why, and which loads the marts cover."""
     db, out = Path(db), Path(out)
-    check_out(out)
     con = queries.open_marts(db, MARTS)
     try:
         context = collect(con)
@@ -58,6 +57,12 @@ def write_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | N
         if stale is not None and stale.stale
         else None
     )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(
+            f"--out {out}: cannot create the folder {out.parent} ({exc.strerror or exc})"
+        ) from None
     context["docs_href"] = generate_docs(db, out.parent) if docs else None
     html = render(context)
     temporary = out.with_name(f".{out.name}.tmp")
@@ -69,24 +74,6 @@ def write_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | N
             temporary.unlink(missing_ok=True)
         raise UserError(f"--out {out}: cannot write the report ({exc.strerror or exc})") from None
     return out
-
-
-def check_out(out: Path) -> None:
-    """Fail before any work when `out` cannot become the report file: a directory, or a
-    folder that cannot be created."""
-    if out.is_dir():
-        raise UserError(
-            f"--out {out} is a directory; give a file path such as {out / 'report.html'}"
-        )
-    existing = next(path for path in out.absolute().parents if path.exists())
-    if not existing.is_dir():
-        raise UserError(f"--out {out}: {existing} is a file, not a folder")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(
-            f"--out {out}: cannot create the folder {out.parent} ({exc.strerror or exc})"
-        ) from None
 
 
 def render(context: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from tracehouse.commands.common import (
     db_path,
 )
 from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, is_spark
+from tracehouse.errors import UserError
 from tracehouse.freshness import Freshness, check_fresh
 from tracehouse.progress import say
 from tracehouse.spark import spark_marts_view, spark_warehouse_dir
@@ -56,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_out(args.out)
     if is_spark(args.target):
         warehouse = args.spark_warehouse or spark_warehouse_dir()
         out = make_spark_report(warehouse, args.out, docs=args.docs)
@@ -64,6 +66,19 @@ def run(args: argparse.Namespace) -> int:
         out = make_report(db_path(args), args.out, docs=args.docs, stale=freshness)
     say(f"report: {out}", args.quiet)
     return 0
+
+
+def check_out(out: Path) -> None:
+    """Fail before any work when `out` cannot become the report file: a directory, or a path
+    below a file. (A folder that cannot be created or written is found when the report is
+    written: nothing is created before the report is ready.)"""
+    if out.is_dir():
+        raise UserError(
+            f"--out {out} is a directory; give a file path such as {out / 'report.html'}"
+        )
+    existing = next(path for path in out.absolute().parents if path.exists())
+    if not existing.is_dir():
+        raise UserError(f"--out {out}: {existing} is a file, not a folder")
 
 
 def make_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | None = None) -> Path:

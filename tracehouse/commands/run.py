@@ -8,7 +8,7 @@ from pathlib import Path
 from tracehouse.commands.build import build
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
 from tracehouse.commands.ingest import ingest_source, print_ingested
-from tracehouse.commands.report import DEFAULT_OUT, make_report
+from tracehouse.commands.report import DEFAULT_OUT, check_out, make_report
 from tracehouse.progress import say
 from tracehouse.warehouse import REPO_ROOT
 
@@ -59,6 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_out(args.out)
     db = db_path(args)
     source, source_name = args.source, None
     if source is None:
