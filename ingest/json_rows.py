@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -30,8 +31,10 @@ import datasets
 from tracehouse.ingest.errors import SourceError
 from tracehouse.ingest.shapes import MESSAGE_LIST_COLUMNS
 
-OBJECT, LIST, NUMBER = "an object", "a list", "a number"
-SCALAR_TYPES = {"a string": "string", "a boolean": "bool"}
+OBJECT, LIST, NUMBER, STRING = "an object", "a list", "a number", "a string"
+SCALAR_TYPES = {STRING: "string", "a boolean": "bool"}
+INT64 = range(-(2**63), 2**63)  # a larger integer is read by pyarrow as a double
+BLANK = object()  # what _json_rows yields for a blank line
 Path = tuple[str | int, ...]  # keys, and 0 for a list's elements, as `datasets` writes them
 
 
@@ -51,6 +54,7 @@ class JsonScan:
 
     columns: list[str]  # the top-level keys, in the order first seen
     fields: dict[Path, Field]
+    files_with_blank_lines: list[str] = field(default_factory=list)
 
     def mixed_paths(self) -> list[Path]:
         """The outermost paths where the rows disagree, by `datasets`' rules: objects with
@@ -74,12 +78,17 @@ class JsonScan:
         return mixed
 
     def json_paths(self) -> set[Path]:
-        """Where to read JSON text: the column of each mixed path, or for a message list
-        column its elements, each message whole."""
-        return {
-            (path[0], 0) if path[0] in MESSAGE_LIST_COLUMNS and len(path) > 1 else path[:1]
-            for path in self.mixed_paths()
-        }
+        """Where to read JSON text: each mixed path, but a field inside a message whose
+        values are strings and something else is read with its whole message, so that a
+        string that spells JSON stays a string."""
+        paths = set()
+        for path in self.mixed_paths():
+            inside_message = path[0] in MESSAGE_LIST_COLUMNS and len(path) > 2
+            if inside_message and STRING in self.fields[path].kinds:
+                paths.add(path[:2])
+            else:
+                paths.add(path)
+        return paths
 
 
 def scan_json_rows(files: Sequence[str]) -> JsonScan:
@@ -92,9 +101,13 @@ def scan_json_rows(files: Sequence[str]) -> JsonScan:
     """
     columns: dict[str, None] = {}
     fields: dict[Path, Field] = {}
+    blank: dict[str, None] = {}
     rows = 0
     for file in files:
         for where, row in _json_rows(file):
+            if row is BLANK:
+                blank.setdefault(file)
+                continue
             if not isinstance(row, dict):
                 raise SourceError(f"{where}: a row must be a JSON object, not {_kind(row)}")
             rows += 1
@@ -110,7 +123,19 @@ def scan_json_rows(files: Sequence[str]) -> JsonScan:
         if others:
             kind, where = others[0]  # the first seen: rows are read in order
             raise SourceError(f"{where}: column {column!r} holds {kind}, not a list of messages")
-    return JsonScan(columns=list(columns), fields=fields)
+    return JsonScan(columns=list(columns), fields=fields, files_with_blank_lines=list(blank))
+
+
+def without_blank_lines(files: Sequence[str], folder: str) -> list[str]:
+    """The files, those with blank lines copied into `folder` without them: where a field is
+    read as JSON text, `datasets` parses every line of a chunk, and a blank one stops it."""
+    copies = []
+    for number, file in enumerate(files):
+        copy = os.path.join(folder, f"{number}-{os.path.basename(file)}")
+        with open(file, "rb") as source, open(copy, "wb") as target:
+            target.writelines(line for line in source if line.strip())
+        copies.append(copy)
+    return copies
 
 
 def features_for_every_row(scan: JsonScan) -> datasets.Features:
@@ -167,7 +192,7 @@ def _note(fields: dict[Path, Field], path: Path, value: object, where: str) -> N
             pending.extend((path + (key,), item) for key, item in value.items())
         elif isinstance(value, list):
             pending.extend((path + (0,), item) for item in value)
-        elif isinstance(value, float):
+        elif isinstance(value, float) or (isinstance(value, int) and value not in INT64):
             found.has_float = True
 
 
@@ -186,6 +211,7 @@ def _json_rows(file: str) -> Iterator[tuple[str, object]]:
             return
         for number, line in enumerate(handle, start=1):
             if not line.strip():
+                yield f"{file}, line {number}", BLANK
                 continue
             try:
                 row = json.loads(line.rstrip("\r\n"))

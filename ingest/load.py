@@ -14,6 +14,7 @@ writes no data there.
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,11 @@ import pyarrow as pa
 import pyarrow.dataset as pds
 
 from tracehouse.ingest.errors import SourceError
-from tracehouse.ingest.json_rows import features_for_every_row, scan_json_rows
+from tracehouse.ingest.json_rows import (
+    features_for_every_row,
+    scan_json_rows,
+    without_blank_lines,
+)
 
 FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 JSON_SUFFIXES = (".json", ".jsonl")
@@ -190,7 +195,12 @@ def load_slice(
             json_files = _local_json_files(spec, config, split, cache_dir)
             options = {}
             if json_files:  # local: the types come from every row (the hub's: its first 10 MB)
-                options = {"features": features_for_every_row(scan_json_rows(json_files))}
+                scan = scan_json_rows(json_files)
+                options = {"features": features_for_every_row(scan)}
+                if scan.files_with_blank_lines:
+                    folder = cache_dir or tempfile.mkdtemp(prefix="tracehouse-json-")
+                    files = without_blank_lines(json_files, folder)
+                    spec = SourceSpec(spec.name, "files", "json", tuple(files))
             dataset = _load(spec, config, split, options, cache_dir)
     except SourceError:
         raise

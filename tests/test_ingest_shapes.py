@@ -750,3 +750,36 @@ def test_a_row_that_differs_lands_the_same_early_or_past_the_first_chunk(tmp_pat
         db, "select row_index, category from raw.conversations where category is not null"
     )
     assert categories == ([(row, "coding")] if change == "a column the first rows lack" else [])
+
+
+@pytest.mark.parametrize("name", ["openai", "anthropic"])
+def test_blank_lines_between_structured_rows_are_skipped(shaped, tmp_path, name):
+    """Where messages are read as JSON text, `datasets` parses every line of a chunk and a
+    blank one stopped it; the rows land as they do without the blank lines."""
+    source = shaped[name]["data"] / "data" / "kimi" / "train.jsonl"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    spaced = tmp_path / "spaced.jsonl"
+    spaced.write_text("\n\n".join(lines) + "\n  \n\n", encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    ingest(spaced, db)
+    expected_of = {"openai": expected_openai, "anthropic": expected_anthropic}[name]
+    rows = landed(db)
+    assert [(r, i, role, json.loads(value)) for r, i, role, value, _ in rows] == expected_of(source)
+    assert [value for *_, value, _ in rows] == [
+        value for *_, value, _ in landed(shaped[name]["db"], "kimi")
+    ]
+
+
+def test_an_integer_beyond_int64_lands_as_pyarrow_reads_it(tmp_path):
+    rows = [
+        {
+            "id": f"c{index}",
+            "hash": 2**64 - 1 if index == 1 else index,
+            "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
+        }
+        for index in range(3)
+    ]
+    db = tmp_path / "wh.duckdb"
+    ingest(write_jsonl(tmp_path / "rows.jsonl", rows), db)
+    extras = query(db, "select extra_columns from raw.conversations order by row_index")
+    assert [json.loads(value)["hash"] for (value,) in extras] == [0.0, float(2**64 - 1), 2.0]
