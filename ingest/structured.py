@@ -101,7 +101,11 @@ def _load_json(text: Any) -> Any:
         return None
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        # a string `datasets` kept as it was, because ujson reads it as JSON (`00123`)
+        return text
 
 
 def _decode_struct(value: dict | None, active: list[tuple[str, Decoder]]) -> dict | None:

@@ -531,6 +531,18 @@ def test_an_id_of_another_type_lands_the_same_early_or_past_the_first_chunk(tmp_
     assert landed == [(index, str(item["id"])) for index, item in enumerate(rows)]
 
 
+def test_ids_of_two_types_land_as_given_even_where_ujson_reads_a_string_as_json(tmp_path):
+    rows = [conversation_row(index) for index in range(3)]
+    rows[0]["id"], rows[1]["id"] = 7, "00123"  # ujson reads 00123 as a number, json does not
+    source = tmp_path / "rows.jsonl"
+    source.write_text("\n".join(json.dumps(item) for item in rows) + "\n", encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    result = tracehouse("ingest", str(source), "--db", str(db), "-q", check=False)
+    assert result.returncode == 0, result.stderr
+    landed = query(db, "select row_index, conversation_id from raw.conversations order by 1")
+    assert landed == [(0, "7"), (1, "00123"), (2, "c2")]
+
+
 def test_a_message_list_that_is_not_a_list_is_refused_naming_its_line(tmp_path):
     source = padded_rows_past_the_first_chunk(
         tmp_path / "late.jsonl",
