@@ -11,11 +11,11 @@ quoted JSON text of every message of its chunk.
 `scan_json_rows` reads every row (`json.loads`) and notes, for every field, the kinds of its
 values and the keys of its objects. `features_for_every_row` types each field from all the
 rows. Where the rows disagree, by the rules `datasets` applies within its first 10 MB
-(objects with different keys, values of more than one kind), the field is JSON text: the
-whole column, or for a message list each whole message. A message then lands from its own
-JSON, so a `content` string that happens to be JSON text stays a string, which it would not
-if `content` alone were typed as JSON (`datasets` keeps such a string as it is and it is
-read back as the value it spells).
+(objects with different keys, values of more than one kind), the field is JSON text. A
+message's field whose values are strings and something else is read with its whole message,
+so a `content` string that happens to be JSON text stays a string, which it would not if
+`content` alone were typed as JSON (`datasets` keeps such a string as it is and it is read
+back as the value it spells).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import datasets
 from tracehouse.ingest.errors import SourceError
 from tracehouse.ingest.shapes import MESSAGE_LIST_COLUMNS
 
-OBJECT, LIST, NUMBER, STRING = "an object", "a list", "a number", "a string"
-SCALAR_TYPES = {STRING: "string", "a boolean": "bool"}
+OBJECT, LIST, NUMBER, STRING, BOOLEAN = "an object", "a list", "a number", "a string", "a boolean"
+SCALAR_TYPES = {STRING: "string", BOOLEAN: "bool"}
 INT64 = range(-(2**63), 2**63)  # a larger integer is read by pyarrow as a double
 BLANK = object()  # what _json_rows yields for a blank line
 Path = tuple[str | int, ...]  # keys, and 0 for a list's elements, as `datasets` writes them
@@ -118,24 +118,28 @@ def scan_json_rows(files: Sequence[str]) -> JsonScan:
         raise SourceError(f"{', '.join(files)}: no rows")
     for column in MESSAGE_LIST_COLUMNS:
         found = fields.get((column,))
-        others = [(kind, where) for kind, where in (found.kinds if found else {}).items()]
-        others = [(kind, where) for kind, where in others if kind != LIST]
+        kinds = found.kinds if found else {}
+        others = [(kind, where) for kind, where in kinds.items() if kind != LIST]
         if others:
             kind, where = others[0]  # the first seen: rows are read in order
             raise SourceError(f"{where}: column {column!r} holds {kind}, not a list of messages")
     return JsonScan(columns=list(columns), fields=fields, files_with_blank_lines=list(blank))
 
 
-def without_blank_lines(files: Sequence[str], folder: str) -> list[str]:
-    """The files, those with blank lines copied into `folder` without them: where a field is
-    read as JSON text, `datasets` parses every line of a chunk, and a blank one stops it."""
-    copies = []
+def without_blank_lines(scan: JsonScan, files: Sequence[str], folder: str) -> list[str]:
+    """The files, those with blank lines (`scan.files_with_blank_lines`) copied into `folder`
+    without them: where a field is read as JSON text, `datasets` parses every line of a
+    chunk, and a blank one stops it."""
+    found = []
     for number, file in enumerate(files):
+        if file not in scan.files_with_blank_lines:
+            found.append(file)
+            continue
         copy = os.path.join(folder, f"{number}-{os.path.basename(file)}")
         with open(file, "rb") as source, open(copy, "wb") as target:
             target.writelines(line for line in source if line.strip())
-        copies.append(copy)
-    return copies
+        found.append(copy)
+    return found
 
 
 def features_for_every_row(scan: JsonScan) -> datasets.Features:
@@ -166,7 +170,7 @@ def _feature(scan: JsonScan, path: Path, json_paths: set[Path]) -> object:
     return datasets.Value(SCALAR_TYPES[kind])
 
 
-def holds_array(handle: io.TextIOBase) -> bool:
+def _holds_array(handle: io.TextIOBase) -> bool:
     """Whether the file's first character (after a BOM and white space) opens an array."""
     start = handle.read(4096).lstrip("\ufeff \t\r\n")
     handle.seek(0)
@@ -199,7 +203,7 @@ def _note(fields: dict[Path, Field], path: Path, value: object, where: str) -> N
 def _json_rows(file: str) -> Iterator[tuple[str, object]]:
     """(`FILE, line N` or `FILE, row N`, row) for each row of a JSON file."""
     with open(file, encoding="utf-8-sig", errors="replace") as handle:  # a BOM is no row
-        if holds_array(handle):
+        if _holds_array(handle):
             try:
                 rows = json.load(handle)
             except json.JSONDecodeError as exc:
@@ -225,11 +229,11 @@ def _json_rows(file: str) -> Iterator[tuple[str, object]]:
 def _kind(value: object) -> str:
     """A JSON value's kind, as an error message names it (integers and floats are one)."""
     if isinstance(value, bool):
-        return "a boolean"
+        return BOOLEAN
     if isinstance(value, int | float):
-        return "a number"
+        return NUMBER
     if isinstance(value, str):
-        return "a string"
+        return STRING
     if isinstance(value, list):
         return LIST
     if isinstance(value, dict):

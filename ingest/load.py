@@ -199,7 +199,7 @@ def load_slice(
                 options = {"features": features_for_every_row(scan)}
                 if scan.files_with_blank_lines:
                     folder = cache_dir or tempfile.mkdtemp(prefix="tracehouse-json-")
-                    files = without_blank_lines(json_files, folder)
+                    files = without_blank_lines(scan, json_files, folder)
                     spec = SourceSpec(spec.name, "files", "json", tuple(files))
             dataset = _load(spec, config, split, options, cache_dir)
     except SourceError:

@@ -37,14 +37,17 @@ OUT_OF_MEMORY_MESSAGE = "Out of Memory Error"
 
 
 def is_spark(target: str) -> bool:
-    """Every output of profiles.yml but `duckdb` is a Spark one (session, thrift, http).
-    A name that is no output of profiles.yml is a UserError that lists them."""
+    """Every output of profiles.yml but `duckdb` is a Spark one (session, thrift, http)."""
+    return target != PROFILE_DEFAULT_TARGET
+
+
+def check_target(target: str) -> None:
+    """A name that is no output of profiles.yml is a UserError that lists them."""
     targets = profile_targets()
     if target not in targets:
         raise UserError(
             f"--target {target}: profiles.yml has no such output (outputs: {', '.join(targets)})"
         )
-    return target != PROFILE_DEFAULT_TARGET
 
 
 def profile_targets() -> list[str]:

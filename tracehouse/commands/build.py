@@ -8,7 +8,13 @@ from functools import partial
 from pathlib import Path
 
 from tracehouse.commands.common import add_db_argument, add_quiet_argument, db_path
-from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, check_raw_layer, invoke_dbt, is_spark
+from tracehouse.dbt_runner import (
+    PROFILE_DEFAULT_TARGET,
+    check_raw_layer,
+    check_target,
+    invoke_dbt,
+    is_spark,
+)
 from tracehouse.errors import UserError
 from tracehouse.progress import say
 from tracehouse.spark import LAKE_ENV, WAREHOUSE_ENV, lake_dir, spark_warehouse_dir
@@ -95,6 +101,7 @@ def build(
     """`dbt build` of every model and data test; unit tests only when asked (or when the dbt
     arguments choose resource types themselves). Returns a one-line summary."""
     extra = list(extra)
+    check_target(target)
     spark = {}
     if is_spark(target):
         spark = {

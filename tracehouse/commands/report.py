@@ -13,7 +13,7 @@ from tracehouse.commands.common import (
     add_quiet_argument,
     db_path,
 )
-from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, is_spark
+from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, check_target, is_spark
 from tracehouse.errors import UserError
 from tracehouse.freshness import Freshness, check_fresh
 from tracehouse.progress import say
@@ -58,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_out(args.out)
+    check_target(args.target)
     if is_spark(args.target):
         warehouse = args.spark_warehouse or spark_warehouse_dir()
         out = make_spark_report(warehouse, args.out, docs=args.docs)
