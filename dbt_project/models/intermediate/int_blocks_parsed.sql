@@ -40,11 +40,12 @@ messages as (
 
 message_keys as (
 
+    -- keys only: the role is carried from the parse's own scan, since deriving it here would
+    -- read every message's text a second time (3 s of 23 s at 10x, bench/README.md)
     select
         message_seq,
         conversation_key,
-        message_index,
-        message_role
+        message_index
 
     from {{ ref('stg_hermes__messages') }}
     {{ tracehouse.where_slice_changed() }}
@@ -119,6 +120,7 @@ piece_facts as (
 
     select
         message_seq,
+        message_role,
         is_usual_layout,
         piece_index,
         tag,
@@ -135,6 +137,7 @@ positioned as (
 
     select
         message_seq,
+        message_role,
         piece_index,
         tag,
         tag_chars,
@@ -178,6 +181,7 @@ regular_blocks as (
 
     select
         message_seq,
+        message_role,
         regular_block_index as block_index,
         case
             when is_opening_tag then substring(tag, 2, length(tag) - 2)
@@ -359,6 +363,7 @@ spans as (
 
     select
         message_seq,
+        message_role,
         message_chars,
         piece_index as opening_piece,
         substring(tag, 2, length(tag) - 2) as block_kind,
@@ -376,6 +381,7 @@ spans as (
 
     select
         message_seq,
+        message_role,
         message_chars,
         piece_index as opening_piece,
         'think' as block_kind,
@@ -396,6 +402,7 @@ spans as (
 
     select
         message_seq,
+        message_role,
         message_chars,
         0 as opening_piece,
         'think' as block_kind,
@@ -416,6 +423,7 @@ texts as (
     -- what lies between the spans: text blocks, each starting where a piece's text starts
     select
         message_seq,
+        message_role,
         coalesce(lag(span_end) over message_spans, 1) as body_offset,
         span_start - coalesce(lag(span_end) over message_spans, 1) as body_length
 
@@ -426,16 +434,18 @@ texts as (
 
     select
         message_seq,
+        message_role,
         max(span_end) as body_offset,
         max(message_chars) + 1 - max(span_end) as body_length
 
     from spans
-    group by message_seq
+    group by message_seq, message_role
 
     union all
 
     select
         message_seq,
+        message_role,
         1 as body_offset,
         message_chars as body_length
 
@@ -453,6 +463,7 @@ text_blocks as (
 
     select
         texts.message_seq,
+        texts.message_role,
         case
             when texts.body_length = neighbours.gap_chars and neighbours.facts.is_blank
                 then 'whitespace'
@@ -496,7 +507,7 @@ spanning_bodies as (
         tagged_blocks.message_seq,
         tagged_blocks.body_offset,
         tagged_blocks.is_first_response,
-        message_texts.message_role,
+        tagged_blocks.message_role,
         '<' || tagged_blocks.block_kind || '>' as opening_tag,
         substring(message_texts.message_text, tagged_blocks.body_offset, tagged_blocks.body_length) as body
 
@@ -528,6 +539,7 @@ irregular_blocks as (
 
     select
         tagged_blocks.message_seq,
+        tagged_blocks.message_role,
         tagged_blocks.block_kind,
         tagged_blocks.body_offset,
         tagged_blocks.body_length,
@@ -555,6 +567,7 @@ blocks as (
 
     select
         message_seq,
+        message_role,
         cast(row_number() over (
             partition by message_seq
             order by body_offset
@@ -577,7 +590,7 @@ final as (
         message_keys.message_index,
         blocks.block_index,
         conversations.load_id,
-        message_keys.message_role,
+        blocks.message_role,
         blocks.block_kind,
         cast(blocks.body_offset as bigint) as body_offset,
         cast(blocks.body_length as bigint) as body_length,
