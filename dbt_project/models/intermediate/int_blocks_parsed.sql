@@ -41,7 +41,7 @@ messages as (
 message_keys as (
 
     -- keys only: the role is carried from the parse's own scan, since deriving it here would
-    -- read every message's text a second time (3 s of 23 s at 10x, bench/README.md)
+    -- read every message's text a second time (4 s of 24 s at 10x, bench/README.md)
     select
         message_seq,
         conversation_key,
