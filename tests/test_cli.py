@@ -246,9 +246,9 @@ def test_a_build_out_of_memory_names_the_model_and_the_setting(built_warehouse, 
     )  # fmt: skip
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    prefix = "tracehouse build: error: dbt build ran out of memory in "
-    assert last.startswith(prefix)
-    assert "int_blocks_parsed" in last.removeprefix(prefix).split(": ")[0].split(", ")
+    assert last.startswith(
+        "tracehouse build: error: dbt build ran out of memory in int_blocks_parsed: "
+    )
     assert "memory_limit is 40MB ($TRACEHOUSE_MEMORY_LIMIT" in last
     assert f"TRACEHOUSE_MEMORY_LIMIT=4GB tracehouse build --db {db}" in last
     assert "Traceback" not in result.stderr
