@@ -7,6 +7,7 @@ Real DuckDB, real dbt, the real ingest; dbt builds once for the whole module.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,6 +174,30 @@ def test_dbt_build_passes_every_model_and_test(built):
     assert not failures
     statuses = {type(r.node).__name__ for r in result.result}
     assert {"ModelNode", "GenericTestNode", "SingularTestNode", "UnitTestNode"} <= statuses
+
+
+def test_no_table_outside_the_raw_layer_holds_trace_text(built):
+    """Text lives in raw.messages: every other table holds keys, positions, numbers, enums,
+    names and hashes. The longest such value is the row's `task` (a short form of the first
+    user message, 8 to 100 characters in the dataset): a longer text value is a copy."""
+    con = built["con"]
+    columns = con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "join information_schema.tables using (table_catalog, table_schema, table_name) "
+        "where table_type = 'BASE TABLE' and table_schema != 'raw' "
+        "and data_type in ('VARCHAR', 'JSON')"
+    ).fetchall()
+    assert len({(schema, table) for schema, table, _ in columns}) > 20
+    too_long = {}
+    for schema, table, column in columns:
+        # names from this build's own catalog, checked before they are quoted
+        assert all(re.fullmatch(r"[a-z0-9_]+", name) for name in (schema, table, column))
+        (longest,) = con.execute(
+            f'select max(length(cast("{column}" as varchar))) from "{schema}"."{table}"'
+        ).fetchone()
+        if longest and longest > 100:
+            too_long[f"{schema}.{table}.{column}"] = longest
+    assert too_long == {}
 
 
 def test_generated_sample_has_both_configs_and_every_quirk(built):

@@ -75,7 +75,11 @@ def warehouses(tmp_path_factory) -> Warehouses:
 def figures(db: Path, ids: list[str] | None = None) -> dict[str, Any]:
     """The compared figures, from the marts (and the declared tools), over every
     conversation or over those whose conversation_id is in `ids`."""
-    where = "true" if ids is None else "list_contains($ids, conversation_id)"
+
+    def in_ids(column: str) -> str:
+        return "true" if ids is None else f"list_contains($ids, {column})"
+
+    where = in_ids("conversation_id")
     params = {} if ids is None else {"ids": ids}
     calls = f"from marts.fct_tool_calls where {where}"
     turns = f"from marts.fct_assistant_turns where {where}"
@@ -92,9 +96,9 @@ def figures(db: Path, ids: list[str] | None = None) -> dict[str, Any]:
             "select conversations.conversation_key, declared.tool_index, declared.tool_name, "
             "declared.tool_description, cast(declared.tool_parameters as varchar) "
             "from marts.fct_conversations as conversations "
-            "left join intermediate.int_tools_declared as declared "
+            "left join marts.tool_declaration_texts as declared "
             "on conversations.conversation_key = declared.conversation_key "
-            f"where {where} order by 1, 2",
+            f"where {in_ids('conversations.conversation_id')} order by 1, 2",
             params,
         ).fetchall()
         return {
@@ -185,7 +189,7 @@ def declared_by_row(db: Path) -> dict[tuple[str, int], list[tuple]]:
             "select conversations.config, conversations.row_index, declared.tool_name, "
             "declared.tool_description, cast(declared.tool_parameters as varchar), "
             "declared.declared_in "
-            "from intermediate.int_tools_declared as declared "
+            "from marts.tool_declaration_texts as declared "
             "inner join marts.fct_conversations as conversations "
             "on declared.conversation_key = conversations.conversation_key "
             "order by conversations.config, conversations.row_index, declared.tool_index"
@@ -612,22 +616,36 @@ def test_each_way_of_declaring_tools_in_a_system_prompt_is_read(prompts_warehous
             "on conversations.conversation_key = declared.conversation_key "
             "order by conversations.conversation_id, declared.tool_index"
         ).fetchall()
-        parameters = con.execute(
-            "select cast(declared.tool_parameters as varchar) "
-            "from intermediate.int_tools_declared as declared "
-            "inner join marts.fct_conversations as conversations "
-            "on declared.conversation_key = conversations.conversation_key "
-            "where conversations.conversation_id = 'hermes-python' and tool_name = 'gamma'"
-        ).fetchall()
     found: dict[str, tuple[list[str], str | None]] = {}
     for conversation_id, name, declared_in in rows:
         names, _ = found.get(conversation_id, ([], None))
         found[conversation_id] = (names + [name] if name else names, declared_in)
     assert found == EXPECTED_DECLARED
-    # the Python literal's True is JSON's true
-    assert [json.loads(text) for (text,) in parameters] == [
-        tool("gamma", force={"type": "boolean", "default": True})["function"]["parameters"]
-    ]
+
+
+def test_a_declarations_text_is_cut_from_where_it_was_declared(prompts_warehouse):
+    """marts.tool_declaration_texts reads each declaration's description and parameters from
+    its list when queried, on a connection without tracehouse's functions (as the stock
+    DuckDB shell): null for a list written as a Python literal, which needs one."""
+    with duckdb.connect(str(prompts_warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select conversation_id, tool_name, tool_description, "
+            "cast(tool_parameters as varchar) "
+            "from marts.tool_declaration_texts order by conversation_id, tool_index"
+        ).fetchall()
+    found = {
+        (conversation_id, name): (description, parameters and json.loads(parameters))
+        for conversation_id, name, description, parameters in rows
+    }
+    expected = {}
+    for conversation_id, (names, _) in EXPECTED_DECLARED.items():
+        for name in names:
+            function = tool(name)["function"]
+            if name == "alpha" and conversation_id != "hermes-anthropic":
+                function = tool(name, path={"type": "string"})["function"]
+            expected[(conversation_id, name)] = (function["description"], function["parameters"])
+    expected.update({("hermes-python", name): (None, None) for name in ("gamma", "delta")})
+    assert found == expected
 
 
 def test_calls_to_tools_declared_in_a_system_prompt_are_not_undeclared(prompts_warehouse):

@@ -8,7 +8,9 @@
 
   Element shapes: OpenAI's `{type, function: {name, description, parameters}}`; else the flat
   shapes, Anthropic's `{name, description, input_schema}` and OpenAI's Responses
-  `{type, name, description, parameters}`.
+  `{type, name, description, parameters}` (macro tool_declaration_field). Only the name and
+  type are kept, and for a prompt's list where its block lies in the prompt: the view
+  tool_declaration_texts cuts a declaration's description and parameters when read.
 
   The system prompt is message 0 with role `system`, read in its Hermes form (staging renders
   an OpenAI or Anthropic prompt's text as it is). The `<tools>` block is the text from a
@@ -20,6 +22,8 @@
   joined on the raw key (same_conversation) so that the filters reach the scan of
   raw.messages; no message text is stored.
 #}
+
+{%- set declaration_paths = tracehouse.tool_declaration_paths(['type', 'name']) %}
 
 with
 
@@ -43,7 +47,9 @@ column_lists as (
         conversation_key,
         load_id,
         'tools_column' as declared_in,
-        tools_json as tools_list
+        tools_json as tools_list,
+        cast(null as bigint) as tools_block_offset,
+        cast(null as bigint) as tools_block_length
 
     from conversations
     where tools_json is not null
@@ -84,17 +90,35 @@ tools_pieces as (
 
 ),
 
+-- where each piece starts in the prompt: after the pieces and the `<tools>` tags (7
+-- characters) before it
+placed_pieces as (
+
+    select
+        *,
+        1 + coalesce(sum(length(tools_piece) + 7) over (
+            partition by conversation_key
+            order by piece_index
+            rows between unbounded preceding and 1 preceding
+        ), 0) as piece_start
+
+    from tools_pieces
+
+),
+
 tools_blocks as (
 
     select
         conversation_key,
         load_id,
         piece_index,
+        cast(piece_start as bigint) as tools_block_offset,
+        cast(position('</tools>' in tools_piece) - 1 as bigint) as tools_block_length,
         {{ tracehouse.strip_whitespace(
             tracehouse.list_element(tracehouse.regex_split('tools_piece', '</tools>'), 0)
         ) }} as block_body
 
-    from tools_pieces
+    from placed_pieces
     where
         piece_index > 0
         and {{ tracehouse.text_contains('tools_piece', "'</tools>'") }}
@@ -107,6 +131,8 @@ block_lists as (
         conversation_key,
         load_id,
         piece_index,
+        tools_block_offset,
+        tools_block_length,
         {{ tracehouse.tools_block_list('block_body') }} as tools_list
 
     from tools_blocks
@@ -119,6 +145,8 @@ ranked_block_lists as (
         conversation_key,
         load_id,
         tools_list,
+        tools_block_offset,
+        tools_block_length,
         row_number() over (partition by conversation_key order by piece_index) as list_rank
 
     from block_lists
@@ -132,7 +160,9 @@ prompt_lists as (
         conversation_key,
         load_id,
         'system_prompt' as declared_in,
-        tools_list
+        tools_list,
+        tools_block_offset,
+        tools_block_length
 
     from ranked_block_lists
     where list_rank = 1
@@ -184,65 +214,21 @@ extracted as (
     select
         tools_list,
         tool_index,
-        {{ tracehouse.json_extract_paths(
-            'tool_element',
-            [
-                '$.type',
-                '$.function',
-                '$.function.name',
-                '$.function.description',
-                '$.function.parameters',
-                '$.name',
-                '$.description',
-                '$.input_schema',
-                '$.parameters',
-            ],
-        ) }} as tool_fields
+        {{ tracehouse.json_extract_paths('tool_element', declaration_paths) }} as tool_fields
 
     from exploded
 
 ),
 
-named as (
-
-    select
-        tools_list,
-        tool_index,
-        {{ tracehouse.list_element('tool_fields', 0) }} as type_json,
-        {{ tracehouse.list_element('tool_fields', 1) }} as function_json,
-        {{ tracehouse.list_element('tool_fields', 2) }} as function_name_json,
-        {{ tracehouse.list_element('tool_fields', 3) }} as function_description_json,
-        {{ tracehouse.list_element('tool_fields', 4) }} as function_parameters_json,
-        {{ tracehouse.list_element('tool_fields', 5) }} as flat_name_json,
-        {{ tracehouse.list_element('tool_fields', 6) }} as flat_description_json,
-        {{ tracehouse.list_element('tool_fields', 7) }} as input_schema_json,
-        {{ tracehouse.list_element('tool_fields', 8) }} as flat_parameters_json
-
-    from extracted
-
-),
-
--- OpenAI's shape when `function` is an object, else a flat one
 shaped as (
 
     select
         tools_list,
         tool_index,
-        type_json,
-        case
-            when {{ tracehouse.json_kind('function_json') }} = 'object' then function_name_json
-            else flat_name_json
-        end as name_json,
-        case
-            when {{ tracehouse.json_kind('function_json') }} = 'object' then function_description_json
-            else flat_description_json
-        end as description_json,
-        case
-            when {{ tracehouse.json_kind('function_json') }} = 'object' then function_parameters_json
-            else coalesce(input_schema_json, flat_parameters_json)
-        end as parameters_json
+        {{ tracehouse.tool_declaration_field('tool_fields', declaration_paths, 'type') }} as type_json,
+        {{ tracehouse.tool_declaration_field('tool_fields', declaration_paths, 'name') }} as name_json
 
-    from named
+    from extracted
 
 ),
 
@@ -253,10 +239,10 @@ joined as (
         declared_lists.load_id,
         declared_lists.declared_in,
         shaped.tool_index,
+        declared_lists.tools_block_offset,
+        declared_lists.tools_block_length,
         shaped.type_json,
-        shaped.name_json,
-        shaped.description_json,
-        shaped.parameters_json
+        shaped.name_json
 
     from declared_lists
     inner join shaped
@@ -274,9 +260,9 @@ renamed as (
         ---------- attributes
         {{ tracehouse.json_string_or_null('name_json') }} as tool_name,
         {{ tracehouse.json_string_or_null('type_json') }} as tool_type,
-        {{ tracehouse.json_string_or_null('description_json') }} as tool_description,
-        parameters_json as tool_parameters,
         declared_in,
+        tools_block_offset,
+        tools_block_length,
         load_id,
         cast({{ tracehouse.rules_version() }} as integer) as rules_version
 
