@@ -14,7 +14,6 @@ writes no data there.
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,9 +162,7 @@ def choose_configs(
     return list(requested)
 
 
-def load_slice(
-    spec: SourceSpec, config: str, split: str, batch_rows: int, cache_dir: str | None = None
-) -> Slice:
+def load_slice(spec: SourceSpec, config: str, split: str, batch_rows: int, cache_dir: str) -> Slice:
     """Open one config/split with `datasets.load_dataset`, the same call that works on the hub.
 
     `streaming=True`: rows are read from the source files batch by batch as they are landed,
@@ -198,8 +195,7 @@ def load_slice(
                 scan = scan_json_rows(json_files)
                 options = {"features": features_for_every_row(scan)}
                 if scan.files_with_blank_lines:
-                    folder = cache_dir or tempfile.mkdtemp(prefix="tracehouse-json-")
-                    files = without_blank_lines(scan, json_files, folder)
+                    files = without_blank_lines(scan, json_files, cache_dir)
                     spec = SourceSpec(spec.name, "files", "json", tuple(files))
             dataset = _load(spec, config, split, options, cache_dir)
     except SourceError:

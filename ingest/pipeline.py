@@ -41,14 +41,15 @@ def prepare_slices(
     source_name: str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     lake: Path | None = None,
-    cache_dir: str | None = None,
+    *,
+    cache_dir: str,
 ) -> list[tuple[Slice, SchemaPlan]]:
     """Everything that can fail before the warehouse is touched: paths, configs, columns,
-    and the lake's directory names. `cache_dir`: where `datasets` may write (its lock files;
-    see tracehouse.ingest.load), to keep until the slices are landed."""
-    spec = resolve_source(source, source_name)
-    if cache_dir is not None:  # an `--openai` export is read with its sidecar
-        spec = with_sidecar_merged(spec, Path(cache_dir))
+    and the lake's directory names. `cache_dir`: a folder of the caller's, kept until the
+    slices are landed, where `datasets` writes its lock files (see tracehouse.ingest.load)
+    and the ingest its rewritten copies of the source (an `--openai` export merged with its
+    sidecar, JSON files without their blank lines)."""
+    spec = with_sidecar_merged(resolve_source(source, source_name), Path(cache_dir))
     prepared = []
     for config in choose_configs(spec, configs, cache_dir):
         loaded = load_slice(spec, config, split, batch_rows, cache_dir)

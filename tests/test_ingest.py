@@ -132,7 +132,9 @@ def test_a_failing_ingest_leaves_the_warehouse_as_it_was(generated_dir, tmp_path
 
     from tracehouse.ingest.pipeline import prepare_slices
 
-    ((loaded, plan),) = prepare_slices(str(generated_dir), ["kimi"], "train")
+    ((loaded, plan),) = prepare_slices(
+        str(generated_dir), ["kimi"], "train", cache_dir=str(tmp_path)
+    )
     meta = SliceMeta(loaded.source, "kimi", "train", "failing-load", datetime.now())
 
     def batches_then_failure():
@@ -161,7 +163,9 @@ def test_a_failure_in_the_second_config_leaves_the_first_as_it_was_too(generated
 
     from tracehouse.ingest.pipeline import ingest_slices, prepare_slices
 
-    prepared = prepare_slices(str(generated_dir), ["kimi", "glm-5.1"], "train")
+    prepared = prepare_slices(
+        str(generated_dir), ["kimi", "glm-5.1"], "train", cache_dir=str(tmp_path)
+    )
     landed: list[str] = []
 
     def on_slice(loaded):
@@ -193,7 +197,9 @@ def test_a_killed_ingest_process_leaves_the_warehouse_as_it_was(generated_dir, t
         import os, signal
         from tracehouse.ingest.pipeline import ingest_slices, prepare_slices
         from tracehouse.warehouse import connect
-        prepared = prepare_slices({str(generated_dir)!r}, ["kimi"], "train")
+        prepared = prepare_slices(
+            {str(generated_dir)!r}, ["kimi"], "train", cache_dir={str(tmp_path)!r}
+        )
         seen = []
         def on_slice(loaded):
             def on_batch(exploded):

@@ -139,7 +139,9 @@ def test_a_failing_ingest_leaves_the_lake_and_the_warehouse_as_they_were(
 
     from tracehouse.ingest.pipeline import prepare_slices
 
-    ((loaded, plan),) = prepare_slices(str(generated_dir), ["kimi"], "train")
+    ((loaded, plan),) = prepare_slices(
+        str(generated_dir), ["kimi"], "train", cache_dir=str(tmp_path)
+    )
     meta = SliceMeta(loaded.source, "kimi", "train", "failing-load", datetime.now())
 
     def batches():

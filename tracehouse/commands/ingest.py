@@ -133,7 +133,9 @@ def ingest_source(
 
     quiet_libraries(quiet)
     with tempfile.TemporaryDirectory(prefix="tracehouse-datasets-") as cache_dir:
-        prepared = prepare_slices(source, configs, split, source_name, batch_rows, lake, cache_dir)
+        prepared = prepare_slices(
+            source, configs, split, source_name, batch_rows, lake, cache_dir=cache_dir
+        )
         return _land(prepared, db, batch_rows, quiet, lake)
 
 
