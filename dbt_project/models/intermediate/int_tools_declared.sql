@@ -90,8 +90,8 @@ tools_pieces as (
 
 ),
 
--- where each piece starts in the prompt: after the pieces and the `<tools>` tags (7
--- characters) before it
+-- where each piece starts in the prompt (after the pieces and the `<tools>` tags, 7
+-- characters, before it), and where its first `</tools>` is (0: none)
 placed_pieces as (
 
     select
@@ -100,12 +100,14 @@ placed_pieces as (
             partition by conversation_key
             order by piece_index
             rows between unbounded preceding and 1 preceding
-        ), 0) as piece_start
+        ), 0) as piece_start,
+        position('</tools>' in tools_piece) as close_position
 
     from tools_pieces
 
 ),
 
+-- a block's body: the piece's text up to its first `</tools>`
 tools_blocks as (
 
     select
@@ -113,15 +115,11 @@ tools_blocks as (
         load_id,
         piece_index,
         cast(piece_start as bigint) as tools_block_offset,
-        cast(position('</tools>' in tools_piece) - 1 as bigint) as tools_block_length,
-        {{ tracehouse.strip_whitespace(
-            tracehouse.list_element(tracehouse.regex_split('tools_piece', '</tools>'), 0)
-        ) }} as block_body
+        cast(close_position - 1 as bigint) as tools_block_length,
+        {{ tracehouse.strip_whitespace('substring(tools_piece, 1, close_position - 1)') }} as block_body
 
     from placed_pieces
-    where
-        piece_index > 0
-        and {{ tracehouse.text_contains('tools_piece', "'</tools>'") }}
+    where piece_index > 0 and close_position > 0
 
 ),
 
