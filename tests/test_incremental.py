@@ -167,7 +167,10 @@ def test_a_table_built_before_it_carried_load_id_fails_with_the_full_refresh_adv
     assert failed.returncode != 0
     output = failed.stdout + failed.stderr
     assert "int_blocks_parsed has no load_id column" in output
-    assert "--full-refresh" in output
+    assert "dbt build --full-refresh --select @int_blocks_parsed" in output
+    advice = f"tracehouse build --db {db} -- --full-refresh --select @int_blocks_parsed"
+    assert failed.stderr.strip().splitlines()[-1].endswith(advice)
+    assert "Traceback" not in failed.stderr
 
     build(db, "--full-refresh", "--exclude", "resource_type:test")
     con = duckdb.connect(str(db), read_only=True)
@@ -235,6 +238,9 @@ def test_a_fact_selected_without_its_incremental_parents_stops_and_names_them(da
     output = alone.stdout + alone.stderr
     assert "fct_conversations is incremental by load and reads int_" in output
     assert "dbt build --select +fct_conversations" in output
+    # the command to paste names this warehouse, not the default one
+    advice = f"tracehouse build --db {db} -- --select +fct_conversations"
+    assert alone.stderr.strip().splitlines()[-1].endswith(advice)
 
     build(db, "--select", "+fct_conversations", "--exclude", "resource_type:test")
     # the rest, and what the selection wrote, must now equal a build from scratch
@@ -267,6 +273,8 @@ def test_a_model_rebuilt_from_scratch_without_its_incremental_children_stops(dat
     output = alone.stdout + alone.stderr
     assert "int_blocks_parsed is rebuilt from scratch, and int_" in output
     assert "dbt build --full-refresh --select @int_blocks_parsed" in output
+    advice = f"tracehouse build --db {db} -- --full-refresh --select @int_blocks_parsed"
+    assert alone.stderr.strip().splitlines()[-1].endswith(advice)
 
     build(db, "--full-refresh", "--select", "@int_blocks_parsed", "--exclude", "resource_type:test")
     build(db, "--select", "fct_tool_calls")

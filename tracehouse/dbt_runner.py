@@ -34,6 +34,12 @@ COLOR_FLAGS = ("--use-colors", "--no-use-colors")
 SCHEMA_CHANGE_MESSAGE = "schemas on this incremental model are out of sync"
 # what DuckDB says when a query needs more memory than its memory_limit allows
 OUT_OF_MEMORY_MESSAGE = "Out of Memory Error"
+# the stops of macros/incremental.sql, whose messages name dbt's command only: a table an
+# older tracehouse built without a column of incremental by load, a model selected without
+# its incremental parents, a model rebuilt from scratch without its incremental children
+OLD_TABLE_MESSAGE = "column: an older tracehouse built it"
+PARENTS_UNSELECTED_MESSAGE = "is incremental by load and reads"
+CHILDREN_UNSELECTED_MESSAGE = "is rebuilt from scratch, and"
 
 
 def is_spark(target: str) -> bool:
@@ -141,6 +147,9 @@ def invoke_dbt(
     changed = schema_changed_models(result.result)
     if changed:
         raise UserError(schema_change_advice(db, changed, command=dbt_args[0]))
+    unselected = selection_advice(db, result.result, command=dbt_args[0])
+    if unselected:
+        raise UserError(unselected)
     exhausted = nodes_failing_with(result.result, OUT_OF_MEMORY_MESSAGE)
     if exhausted and not is_spark(target):
         raise UserError(memory_advice(db, exhausted, command=dbt_args[0]))
@@ -173,10 +182,15 @@ def color_args(dbt_args: Sequence[str]) -> list[str]:
 
 
 def schema_changed_models(run_result: object) -> list[str]:
-    """The incremental models dbt refused to build because their columns changed: a
-    warehouse built by an older tracehouse (every incremental model fails on a schema change
-    rather than append rows of another shape)."""
-    return nodes_failing_with(run_result, SCHEMA_CHANGE_MESSAGE)
+    """The incremental models dbt refused to build because their columns changed, or that
+    have no column of incremental by load: a warehouse built by an older tracehouse (every
+    incremental model fails on a schema change rather than append rows of another shape)."""
+    return sorted(
+        {
+            *nodes_failing_with(run_result, SCHEMA_CHANGE_MESSAGE),
+            *nodes_failing_with(run_result, OLD_TABLE_MESSAGE),
+        }
+    )
 
 
 def nodes_failing_with(run_result: object, message: str) -> list[str]:
@@ -212,6 +226,29 @@ def schema_change_advice(db: Path, models: Sequence[str], command: str) -> str:
         "from the raw layer: "
         + tracehouse_command(["build"], db, ["--", "--full-refresh", "--select", *selectors])
     )
+
+
+def selection_advice(db: Path, run_result: object, command: str) -> str | None:
+    """The selection to run when macros/incremental.sql stopped a model for its incremental
+    neighbours (dbt's log has the message, which names the plain dbt command): the same
+    selection as a tracehouse command for this warehouse. None when it did not stop one."""
+    parents = nodes_failing_with(run_result, PARENTS_UNSELECTED_MESSAGE)
+    if parents:
+        return (
+            f"dbt {command} stopped: {', '.join(parents)} read incremental models this run "
+            "does not build. Build them together: "
+            + tracehouse_command(["build"], db, ["--", "--select", *(f"+{n}" for n in parents)])
+        )
+    children = nodes_failing_with(run_result, CHILDREN_UNSELECTED_MESSAGE)
+    if children:
+        return (
+            f"dbt {command} stopped: incremental models this run does not rebuild read "
+            f"{', '.join(children)}. Rebuild them together: "
+            + tracehouse_command(
+                ["build"], db, ["--", "--full-refresh", "--select", *(f"@{n}" for n in children)]
+            )
+        )
+    return None
 
 
 def _gigabytes(limit: str) -> float:

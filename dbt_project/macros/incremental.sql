@@ -28,7 +28,7 @@
     {%- for column in ['load_id', 'rules_version'] if column not in columns %}
         {{ exceptions.raise_compiler_error(
             this.schema ~ "." ~ this.identifier ~ " has no " ~ column ~ " column: an older tracehouse built it."
-            ~ " Rebuild it from scratch: tracehouse build -- --full-refresh (or dbt build --full-refresh)."
+            ~ " Rebuild it and the models that read it from scratch: dbt build --full-refresh --select @" ~ this.identifier ~ "."
         ) }}
     {%- endfor %}
 {%- endmacro %}
@@ -82,6 +82,8 @@
   versions of, which they would keep. So a run that selects an incremental model without its
   incremental parents, or rebuilds one from scratch without its incremental children, stops
   and says what to select (`tracehouse build` and a plain `dbt build` select everything).
+  Each message names the dbt command; `tracehouse build` adds its own, with the warehouse's
+  `--db` (tracehouse/dbt_runner.py, which finds these stops by their wording).
   `dbt retry` carries no selection of its own (dbt leaves `selected_resources` empty), so it
   stops here too on a model with incremental parents, with the same advice.
 #}
@@ -102,15 +104,13 @@
             {{ exceptions.raise_compiler_error(
                 model.name ~ " is incremental by load and reads " ~ parents | join(", ")
                 ~ ", which this run does not build: a load new to them would be built half."
-                ~ " Select them too: dbt build --select +" ~ model.name
-                ~ " (tracehouse build -- --select +" ~ model.name ~ ")."
+                ~ " Select them too: dbt build --select +" ~ model.name ~ "."
             ) }}
         {%- elif children and flags.FULL_REFRESH -%}
             {{ exceptions.raise_compiler_error(
                 model.name ~ " is rebuilt from scratch, and " ~ children | join(", ")
                 ~ " read it: incremental by load, they would keep rows built from its old ones."
-                ~ " Rebuild them too: dbt build --full-refresh --select @" ~ model.name
-                ~ " (tracehouse build -- --full-refresh --select @" ~ model.name ~ ")."
+                ~ " Rebuild them too: dbt build --full-refresh --select @" ~ model.name ~ "."
             ) }}
         {%- endif -%}
     {%- endif -%}
