@@ -190,7 +190,7 @@ def test_build_leaves_unit_tests_out_unless_asked(generated_dir, tmp_path):
         target = tmp_path / f"target{len(flags)}"
         tracehouse(
             "build", "--db", str(db), *flags, "--",
-            "--select", "staging", "int_blocks_parsed", "--indirect-selection", "cautious",
+            "--select", "staging", "int_blocks_parsed",
             "--target-path", str(target), "--quiet",
         )  # fmt: skip
         results = json.loads((target / "run_results.json").read_text())["results"]

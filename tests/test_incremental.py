@@ -11,6 +11,7 @@ stamps of report_build_info are left out of the comparison.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -221,6 +222,26 @@ def test_a_new_version_of_the_rules_builds_every_load_again(data, tmp_path):
     assert versions == {table: [(999, rows[table])] for table in INCREMENTAL}
     assert all(rows.values())
     assert reparsed == 0
+
+
+def test_a_partial_build_runs_the_tests_of_what_it_builds_and_no_other(data, tmp_path):
+    """The staging views built alone, on a warehouse only ingested so far, build without the
+    reconciliation test that reads the parse (not built yet). A build of the parse alone
+    still runs it: dbt's indirect selection `buildable` (dbt_project.yml)."""
+    db = tmp_path / "wh.duckdb"
+    ingest(db, data["first"], "kimi")
+
+    def ran(*selection: str) -> set[str]:
+        target = tmp_path / "target"
+        build(db, "--target-path", str(target), *selection)
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        assert all(result["status"] in ("success", "pass") for result in results)
+        return {result["unique_id"].split(".")[-1] for result in results}
+
+    staging = ran("--select", "staging")
+    assert {"stg_hermes__messages", "stg_hermes__conversations"} <= staging
+    assert "assert_blocks_rebuild_messages" not in staging
+    assert "assert_blocks_rebuild_messages" in ran("--select", "int_blocks_parsed")
 
 
 def test_a_fact_selected_without_its_incremental_parents_stops_and_names_them(data, tmp_path):
