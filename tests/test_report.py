@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -571,6 +572,38 @@ def test_a_warehouse_without_tool_calls_gets_a_clear_page(tmp_path):
     assert "Covers 1 conversation (3 messages, 0 tool calls) from kimi" in text
     assert "kimi: its only conversation ends with an answer." in text
     assert "kimi: no trend can be fitted from a single conversation." in text
+
+
+@pytest.mark.parametrize(
+    ("warehouse_name", "out", "args", "says"),
+    [
+        ("w.duckdb", "w.duckdb", ["--no-docs"], "--out w.duckdb is the warehouse"),
+        ("w.duckdb", "./sub/../w.duckdb", ["--no-docs"], "is the warehouse"),
+        ("w.duckdb", "w.duckdb.wal", ["--no-docs"], "write-ahead log"),
+        ("w.duckdb", "link.html", ["--no-docs"], "is the warehouse"),
+        (".r.html.tmp", "r.html", ["--no-docs"], "would write .r.html.tmp"),
+        ("index.html", "../r.html", [], "would write ../dbt-docs/index.html"),
+    ],
+)
+def test_a_report_that_would_write_the_warehouse_is_refused_and_writes_nothing(
+    warehouse, tmp_path, warehouse_name, out, args, says
+):
+    folder = tmp_path / "dbt-docs"  # the docs folder beside ../r.html
+    folder.mkdir()
+    (folder / "sub").mkdir()
+    db = folder / warehouse_name
+    shutil.copyfile(warehouse, db)
+    (folder / "link.html").symlink_to(db)
+    before = {path: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+    result = tracehouse(
+        "report", "--db", warehouse_name, "--out", out, *args, check=False, cwd=folder
+    )
+    assert result.returncode == 1
+    assert says in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    after = {path: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+    assert after == before  # the warehouse byte-identical, nothing written
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dbt-docs"]
 
 
 def test_one_conversation_reads_in_the_singular(one_conversation_report):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
+from tracehouse.errors import UserError
 from tracehouse.warehouse import DB_ENV, default_db_path
 
 
@@ -46,3 +49,40 @@ def positive_int(text: str) -> int:
 
 def db_path(args: argparse.Namespace) -> Path:
     return args.db if args.db is not None else default_db_path()
+
+
+def warehouse_files(db: Path) -> dict[Path, str]:
+    """The files of the warehouse `db`: the database and DuckDB's write-ahead log beside it."""
+    return {db: "the warehouse", db.with_name(db.name + ".wal"): "the warehouse's write-ahead log"}
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` name one file: the same inode when both exist (hard links,
+    symbolic links, case-insensitive folders), else the same resolved path."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def warehouse_file_role(path: Path, db: Path) -> str | None:
+    """What `path` is of the warehouse `db` ("the warehouse", its write-ahead log), or None."""
+    for file, role in warehouse_files(db).items():
+        if same_file(path, file):
+            return role
+    return None
+
+
+def refuse_writing_over_warehouse(db: Path, out: Path, paths: Iterable[Path]) -> None:
+    """Fail, before anything is written, when `out` or any file written for it (`paths`,
+    temporary files included) is the warehouse `db` or its write-ahead log: the command
+    would replace the data it reads with its own output."""
+    for path in paths:
+        role = warehouse_file_role(path, db)
+        if role is not None:
+            what = "is" if same_file(path, out) else f"would write {path}, which is"
+            raise UserError(
+                f"--out {out} {what} {role} ({db}); give an output path outside the warehouse"
+            )

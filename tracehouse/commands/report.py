@@ -12,6 +12,7 @@ from tracehouse.commands.common import (
     add_db_argument,
     add_quiet_argument,
     db_path,
+    refuse_writing_over_warehouse,
 )
 from tracehouse.dbt_runner import PROFILE_DEFAULT_TARGET, check_target, is_spark
 from tracehouse.errors import UserError
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         warehouse = args.spark_warehouse or spark_warehouse_dir()
         out = make_spark_report(warehouse, args.out, docs=args.docs)
     else:
+        refuse_writing_over_warehouse(db_path(args), args.out, report_paths(args.out, args.docs))
         freshness = check_fresh(db_path(args), allow_stale=args.allow_stale)
         out = make_report(db_path(args), args.out, docs=args.docs, stale=freshness)
     say(f"report: {out}", args.quiet)
@@ -82,8 +84,22 @@ def check_out(out: Path) -> None:
         raise UserError(f"--out {out}: {existing} is a file, not a folder")
 
 
+def report_paths(out: Path, docs: bool) -> list[Path]:
+    """Every file the report writes: `out`, its temporary file and, with the docs, the dbt
+    docs page beside it (as tracehouse.reports.render.write_report names them)."""
+    from tracehouse.reports.render import DOCS_DIR_NAME
+
+    paths = [out, out.with_name(f".{out.name}.tmp")]
+    if docs:
+        paths.append(out.parent / DOCS_DIR_NAME / "index.html")
+    return paths
+
+
 def make_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | None = None) -> Path:
     from tracehouse.reports.render import write_report
+
+    # again here for `tracehouse run`, which reports on the warehouse it has just built
+    refuse_writing_over_warehouse(db, out, report_paths(out, docs))
 
     return write_report(db, out, docs=docs, stale=stale)
 

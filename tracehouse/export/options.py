@@ -69,6 +69,17 @@ def all_output_paths(options: ExportOptions) -> list[Path]:
     return [*data, *sidecars, manifest_path_for(options.out)]
 
 
+def temporary_path(path: Path) -> Path:
+    """Where `path` is written before it is put in place: `NAME.tmp` beside it."""
+    return path.with_name(path.name + ".tmp")
+
+
+def written_paths(options: ExportOptions) -> list[Path]:
+    """Every file the export writes, its temporary files included."""
+    final = all_output_paths(options)
+    return [*final, *(temporary_path(path) for path in final)]
+
+
 def check_options(options: ExportOptions) -> None:
     """Bad requests fail here, before any work: unknown format, bad numbers, options that do
     not apply to the format, an unwritable path."""

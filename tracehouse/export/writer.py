@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracehouse.commands.common import refuse_writing_over_warehouse
 from tracehouse.export import source
 from tracehouse.export.batches import BatchOutput, build_batch, read
 from tracehouse.export.manifest import Counts, build_manifest, file_entry
@@ -27,6 +28,8 @@ from tracehouse.export.options import (
     manifest_path_for,
     output_paths,
     sidecar_path,
+    temporary_path,
+    written_paths,
 )
 from tracehouse.progress import progress_bar
 from tracehouse.warehouse import connect
@@ -46,7 +49,7 @@ class JsonlFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.tmp = path.with_name(path.name + ".tmp")
+        self.tmp = temporary_path(path)
         self.handle = open(self.tmp, "wb")  # noqa: SIM115 (closed in close() or discard())
         self.digest = hashlib.sha256()
         self.bytes = 0
@@ -72,6 +75,7 @@ class JsonlFile:
 def export(db: Path, options: ExportOptions, quiet: bool = True) -> ExportResult:
     """Write the examples the options select, and the manifest; return what was written."""
     check_options(options)
+    refuse_writing_over_warehouse(db, options.out, written_paths(options))
     started = time.perf_counter()
     counter = None
     if options.tokenizer:
@@ -168,7 +172,7 @@ def _export(con, options: ExportOptions, counter, started: float, quiet: bool) -
         )
     result.manifest["warnings"] = result.warnings
     result.manifest_path = manifest_path_for(options.out)
-    tmp = result.manifest_path.with_name(result.manifest_path.name + ".tmp")
+    tmp = temporary_path(result.manifest_path)
     tmp.write_text(json.dumps(result.manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, result.manifest_path)
     return result
