@@ -1,8 +1,10 @@
 """Export through the CLI, around its output files: it never writes over the warehouse it
-reads."""
+reads, and a new export to the same --out removes the earlier export's files it does not
+write (only those its manifest lists, only beside it)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -89,3 +91,114 @@ def test_a_link_to_the_warehouse_is_the_warehouse(warehouse, tmp_path):
         "link.jsonl",
         "w.duckdb",
     ]
+
+
+# ---------------------------------------------------------------- a new export to the same --out
+
+
+def test_reexport_without_a_split_removes_the_earlier_split_files_only(warehouse, tmp_path):
+    unrelated = {
+        "notes.txt": b"mine\n",
+        "s.notes": b"mine too, and named like the export\n",
+        "other.jsonl": b'{"not": "this export"}\n',
+        "other.manifest.json": b"{}\n",
+    }
+    for name, data in unrelated.items():
+        (tmp_path / name).write_bytes(data)
+    first = export(warehouse, tmp_path / "s.jsonl", "--format", "sharegpt", "--val-fraction", "0.2")
+    assert "removed" not in first.stderr
+    assert (tmp_path / "s.train.jsonl").exists() and (tmp_path / "s.validation.jsonl").exists()
+
+    second = export(warehouse, tmp_path / "s.jsonl", "--format", "sharegpt")
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert names == sorted([*unrelated, "s.jsonl", "s.manifest.json"])
+    for name, data in unrelated.items():
+        assert (tmp_path / name).read_bytes() == data
+    (line,) = second.stderr.splitlines()
+    assert "removed s.train.jsonl, s.validation.jsonl of the earlier export" in line
+    manifest = json.loads((tmp_path / "s.manifest.json").read_text())
+    assert [entry["path"] for entry in manifest["files"].values()] == ["s.jsonl"]
+
+    # and back: the split replaces the single file
+    third = export(warehouse, tmp_path / "s.jsonl", "--format", "sharegpt", "--val-fraction", "0.2")
+    assert "removed s.jsonl of the earlier export" in third.stderr
+    assert not (tmp_path / "s.jsonl").exists()
+    assert (tmp_path / "s.train.jsonl").exists()
+
+
+def test_reexport_without_openai_removes_the_sidecar_and_ingests_again(warehouse, tmp_path):
+    out = tmp_path / "o.jsonl"
+    export(warehouse, out, "--format", "messages", "--openai")
+    assert (tmp_path / "o.meta.jsonl").exists()
+    second = export(warehouse, out, "--format", "messages")
+    (line,) = second.stderr.splitlines()
+    assert "replaced existing o.jsonl, o.manifest.json" in line
+    assert "removed o.meta.jsonl of the earlier export" in line
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["o.jsonl", "o.manifest.json"]
+    # the export reads back as an export, with no stale sidecar in the way
+    tracehouse("ingest", str(out), "--db", str(tmp_path.parent / "reingest.duckdb"), "-q")
+
+
+def test_an_export_to_a_fresh_path_replaces_and_removes_nothing(warehouse, tmp_path):
+    result = export(warehouse, tmp_path / "n.jsonl", "--format", "sharegpt")
+    assert "replaced" not in result.stderr and "removed" not in result.stderr
+
+
+def test_only_files_the_earlier_manifest_lists_beside_it_are_removed(warehouse, tmp_path):
+    """A manifest that lists files elsewhere, files of other names or the warehouse itself
+    (edited by hand, or copied from another folder) removes none of them."""
+    folder = tmp_path / "out"
+    outside = tmp_path / "elsewhere"
+    folder.mkdir()
+    outside.mkdir()
+    db = folder / "s.db.jsonl"  # named like the export's files, and beside them
+    shutil.copyfile(warehouse, db)
+    kept = {
+        folder / "notes.txt": b"mine\n",
+        outside / "s.train.jsonl": b"another folder's file\n",
+        outside / "s.jsonl": b"another folder's file\n",
+    }
+    for path, data in kept.items():
+        path.write_bytes(data)
+    (folder / "s.extra.jsonl").write_bytes(b"listed and beside it\n")
+    listed = [
+        str(outside / "s.jsonl"),
+        "../elsewhere/s.train.jsonl",
+        "notes.txt",
+        str(db),
+        "s.extra.jsonl",
+        "s.manifest.json",
+    ]
+    manifest = {"files": {str(i): {"path": p} for i, p in enumerate(listed)}}
+    (folder / "s.manifest.json").write_text(json.dumps(manifest))
+    before = db.read_bytes()
+
+    result = export(db, folder / "s.jsonl", "--format", "sharegpt")
+    assert "removed s.extra.jsonl of the earlier export" in result.stderr
+    assert not (folder / "s.extra.jsonl").exists()
+    for path, data in kept.items():
+        assert path.read_bytes() == data
+    assert db.read_bytes() == before
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "notes.txt",
+        "s.db.jsonl",
+        "s.jsonl",
+        "s.manifest.json",
+    ]
+
+
+def test_a_manifest_that_is_not_an_exports_removes_nothing(warehouse, tmp_path):
+    (tmp_path / "s.manifest.json").write_text("not json")
+    (tmp_path / "s.train.jsonl").write_text("kept\n")
+    result = export(warehouse, tmp_path / "s.jsonl", "--format", "sharegpt")
+    assert "removed" not in result.stderr
+    assert (tmp_path / "s.train.jsonl").read_text() == "kept\n"
+
+
+def test_a_refused_export_leaves_the_earlier_export_whole(warehouse, tmp_path):
+    out = tmp_path / "s.jsonl"
+    export(warehouse, out, "--format", "sharegpt", "--val-fraction", "0.2")
+    before = folder_state(tmp_path)
+    for args in (["--format", "nope"], ["--format", "sharegpt", "--val-fraction", "2"]):
+        assert export(warehouse, out, *args, check=False).returncode == 1
+    assert folder_state(tmp_path) == before

@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="write training data (messages, sharegpt, prompt-response) from the warehouse",
         description="Writes JSONL assembled from the warehouse built by `tracehouse build`, "
-        "and a manifest (NAME.manifest.json) beside it. Filters combine with AND. "
+        "and a manifest (NAME.manifest.json) beside it. Files of an earlier export to the "
+        "same --out that this one does not write (listed by its manifest) are removed. "
+        "Filters combine with AND. "
         "Conversations without an assistant turn are left out unless "
         "--keep-without-assistant.",
     )
@@ -189,7 +191,13 @@ def summary(result) -> str:
     if breaking:
         notes.append(f"{breaking} break LLaMA-Factory's turn order")
     note = f" ({'; '.join(notes)})" if notes else ""
+    earlier = ""
+    if result.replaced:
+        earlier += f"; replaced existing {', '.join(str(path) for path in result.replaced)}"
+    if result.removed:
+        removed = ", ".join(str(path) for path in result.removed)
+        earlier += f"; removed {removed} of the earlier export to this --out"
     return (
         f"export: {counts['rows_written']} rows from {counts['conversations_written']} "
-        f"conversations to {files}{note}; manifest {result.manifest_path}"
+        f"conversations to {files}{note}; manifest {result.manifest_path}{earlier}"
     )

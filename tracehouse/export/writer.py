@@ -4,7 +4,8 @@ Reads the warehouse read-only. Each batch of conversations (about BATCH_TEXT_CHA
 source.py) is read, turned into encoded rows (batches.py) and appended; the next batch is
 read while one is built, and no more, so memory stays bounded whatever the export's size.
 The files appear together, under their names, only once everything worked, manifest
-included.
+included; then the files an earlier export to the same --out wrote (its manifest lists
+them) and this one does not write are removed, so the folder holds one export.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracehouse.commands.common import refuse_writing_over_warehouse
+from tracehouse.commands.common import refuse_writing_over_warehouse, warehouse_file_role
 from tracehouse.export import source
 from tracehouse.export.batches import BatchOutput, build_batch, read
 from tracehouse.export.manifest import Counts, build_manifest, file_entry
@@ -42,6 +43,10 @@ class ExportResult:
     manifest_path: Path | None = None
     manifest: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # files that existed before and this export wrote over
+    replaced: list[Path] = field(default_factory=list)
+    # files of the earlier export to the same --out that this export does not write
+    removed: list[Path] = field(default_factory=list)
 
 
 class JsonlFile:
@@ -86,7 +91,7 @@ def export(db: Path, options: ExportOptions, quiet: bool = True) -> ExportResult
     try:
         quiet_connection(con)
         source.check_relations(con, db)
-        return _export(con, options, counter, started, quiet)
+        return _export(con, db, options, counter, started, quiet)
     finally:
         con.close()
 
@@ -112,7 +117,9 @@ def _filters_after_sql(options: ExportOptions) -> list[str]:
     return names
 
 
-def _export(con, options: ExportOptions, counter, started: float, quiet: bool) -> ExportResult:
+def _export(
+    con, db: Path, options: ExportOptions, counter, started: float, quiet: bool
+) -> ExportResult:
     conversations, excluded = source.select_conversations(con, options)
     for name in _filters_after_sql(options):
         excluded.setdefault(name, 0)
@@ -157,25 +164,85 @@ def _export(con, options: ExportOptions, counter, started: float, quiet: bool) -
             token_stats,
             time.perf_counter() - started,
         )
-        # the outputs appear together, and only once everything (manifest included) worked
-        for handle in [*data.values(), *sidecars.values()]:
-            os.replace(handle.tmp, handle.path)
         result.files = {part: handle.path for part, handle in data.items()}
         result.sidecars = {part: handle.path for part, handle in sidecars.items()}
+        if counts.rows_written == 0:
+            result.warnings.append(
+                "the filters match no example: wrote an empty file "
+                f"({', '.join(str(p) for p in result.files.values())})"
+            )
+        result.manifest["warnings"] = result.warnings
+        result.manifest_path = manifest_path_for(options.out)
+        manifest_tmp = temporary_path(result.manifest_path)
+        manifest_tmp.write_text(json.dumps(result.manifest, indent=2) + "\n", encoding="utf-8")
+        # the outputs appear together, and only once everything (manifest included) worked
+        _commit(db, [*data.values(), *sidecars.values()], result)
     finally:
         for handle in [*data.values(), *sidecars.values()]:
             handle.discard()
-    if counts.rows_written == 0:
-        result.warnings.append(
-            "the filters match no example: wrote an empty file "
-            f"({', '.join(str(p) for p in result.files.values())})"
-        )
-    result.manifest["warnings"] = result.warnings
-    result.manifest_path = manifest_path_for(options.out)
-    tmp = temporary_path(result.manifest_path)
-    tmp.write_text(json.dumps(result.manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, result.manifest_path)
+        if result.manifest_path is not None:
+            temporary_path(result.manifest_path).unlink(missing_ok=True)
     return result
+
+
+def _commit(db: Path, handles: list[JsonlFile], result: ExportResult) -> None:
+    """Put the written files in place, remove the files of the earlier export to the same
+    --out (listed by the manifest this one replaces) that this export does not write (its
+    split files, its sidecars; nothing else), then put the manifest in place."""
+    manifest_path = result.manifest_path
+    earlier = earlier_export_files(manifest_path)  # read before the manifest is replaced
+    final = [*(handle.path for handle in handles), manifest_path]
+    result.replaced = [path for path in final if path.exists()]
+    for handle in handles:
+        os.replace(handle.tmp, handle.path)
+    names = {path.name for path in final}
+    for path in earlier:
+        if path.name in names or warehouse_file_role(path, db) is not None:
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            result.warnings.append(
+                f"could not remove {path} of the earlier export to this --out "
+                f"({exc.strerror or exc})"
+            )
+            continue
+        result.removed.append(path)
+    # last: were this interrupted before, the earlier manifest still lists what is left
+    os.replace(temporary_path(manifest_path), manifest_path)
+
+
+def earlier_export_files(manifest_path: Path) -> list[Path]:
+    """The data files and sidecars that the manifest at `manifest_path` (an earlier export to
+    the same --out) lists, as files of the manifest's own folder. An export writes all its
+    files beside its manifest, named after the same stem (NAME, NAME.EXT, NAME.train.EXT,
+    NAME.meta.jsonl, ...): a listed name that is not, or is not a file, is left alone. No
+    manifest there, or one that is not an export's, lists nothing."""
+    try:
+        earlier = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(earlier, dict):
+        return []
+    stem = manifest_path.name.removesuffix(".manifest.json")
+    paths = []
+    for key in ("files", "sidecars"):
+        entries = earlier.get(key)
+        for entry in entries.values() if isinstance(entries, dict) else ():
+            listed = entry.get("path") if isinstance(entry, dict) else None
+            if not isinstance(listed, str):
+                continue
+            name = Path(listed).name
+            if name != stem and not name.startswith(stem + "."):
+                continue
+            if name == manifest_path.name:
+                continue
+            path = manifest_path.with_name(name)
+            if path.is_symlink() or path.is_file():
+                paths.append(path)
+    return paths
 
 
 def _outputs(
