@@ -5,6 +5,11 @@ into entries from its blocks (the block index gives each block's position in the
 keeps them only when the inverse gives the original text back byte-exact; otherwise the
 message is exported as a plain entry holding the original value, which the inverse returns
 as it is. So the round trip holds by construction, message by message.
+
+A message of an OpenAI or Anthropic source is read in the compact Hermes form the staging
+view writes from its fields; its entries (with the source's call ids and `is_error`) are cut
+by the same rule against that form's layout (`structured_assistant_entry`,
+`structured_tool_entries`, at the end of this module).
 """
 
 from __future__ import annotations
@@ -140,7 +145,8 @@ def openai_to_messages(messages: Sequence[dict], meta: dict) -> list[dict]:
 
     The sidecar gives, message by message, what the OpenAI format has no place for: an
     assistant turn's `reasoning_content`, a tool result's `name` and the `tool_call_id` the
-    source had (the OpenAI row's ids are the source's where it had one, else generated).
+    source had (the OpenAI row's ids are the source's where it had one, else generated),
+    and, for an OpenAI or Anthropic source, a result's `is_error: true`.
     """
     merged = []
     for message, extra in zip(messages, meta["messages"], strict=True):
@@ -149,7 +155,10 @@ def openai_to_messages(messages: Sequence[dict], meta: dict) -> list[dict]:
             message.pop("tool_call_id", None)
             if extra.get("tool_call_id") is not None:
                 message["tool_call_id"] = extra["tool_call_id"]
-            message["name"] = extra["name"]
+            if extra["name"] is not None:
+                message["name"] = extra["name"]
+            if extra.get("is_error"):
+                message["is_error"] = True
         elif "reasoning_content" in extra:
             message["reasoning_content"] = extra["reasoning_content"]
         merged.append(message)
@@ -298,3 +307,208 @@ def _response_entry(body: str) -> tuple[dict, str] | None:
         entry["tool_call_id"] = head["tool_call_id"]
     entry["content"] = content
     return entry, response_text(head, content, content_is_json)
+
+
+# ---------------------------------------------------------------- OpenAI and Anthropic sources
+#
+# A message ingested as OpenAI chat or Anthropic Messages JSON (value_format `openai` or
+# `anthropic`) is read in the Hermes form the staging view writes from its fields
+# (dbt_project/macros/structured_messages.sql), which is compact: `<think>R</think>`, the
+# text as given, then each call as `<tool_call>{"id"?, "name", "arguments"}</tool_call>` with
+# nothing between them; each result `<tool_response>{"tool_call_id"?, "name"?, "content",
+# "is_error"?}</tool_response>`, results written one after the other. Its entries are cut by
+# the same rule as a Hermes message's: kept only when the layout below gives the form back
+# byte-exact, else the message is a plain entry.
+
+STRUCTURED_FORMATS = ("openai", "anthropic")
+
+# The layouts an object's JSON text may have in the form: arguments given as a string are
+# its text (Python's json.dumps writes `{"a": 1}`), an object (Anthropic `input`) is written
+# by DuckDB (`{"a":1}`); each with non-ASCII characters as they are or escaped.
+ARGUMENTS_LAYOUTS = (
+    {"ensure_ascii": False},
+    {"ensure_ascii": False, "separators": (",", ":")},
+    {"ensure_ascii": True},
+    {"ensure_ascii": True, "separators": (",", ":")},
+)
+
+_STRING = r'"(?:[^"\\]|\\.)*"'
+# `{"id": "...", "name": "...", "arguments": ` (the id absent when the source had none)
+_STRUCTURED_CALL_HEAD = re.compile(
+    rf'\{{(?:"id": ({_STRING}), )?"name": ({_STRING}), "arguments": '
+)
+# `{"tool_call_id": "...", "name": "...", "content": ` (each key absent when the source had none)
+_STRUCTURED_RESULT_HEAD = re.compile(
+    rf'\{{(?:"tool_call_id": ({_STRING}), )?(?:"name": ({_STRING}), )?"content": '
+)
+_IS_ERROR_TAIL = ', "is_error": true}'
+
+
+def _form_string(value: str) -> str:
+    """A string as the staging view writes it: JSON, non-ASCII characters as they are."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _strict_json(text: str) -> bool:
+    """Whether text is one JSON value (no NaN or Infinity)."""
+    try:
+        json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        return False
+    return True
+
+
+def arguments_layout(arguments: dict, text: str) -> str | None:
+    """`text` when it is `arguments` written in one of ARGUMENTS_LAYOUTS, else None."""
+    for layout in ARGUMENTS_LAYOUTS:
+        if json.dumps(arguments, **layout) == text:
+            return text
+    return None
+
+
+def structured_assistant_value(entry: dict, arguments_texts: Sequence[str]) -> str:
+    """The staging view's form of an assistant entry of an OpenAI or Anthropic source:
+    `<think>{reasoning}</think>` (when it has reasoning), the content as it is, then each call
+    `<tool_call>{"id"?, "name", "arguments"}</tool_call>`, its arguments as `arguments_texts`
+    holds them (the JSON text the source gave), with nothing between the pieces."""
+    value = ""
+    reasoning = entry.get("reasoning_content")
+    if reasoning is not None:
+        value += f"<think>{reasoning}</think>"
+    value += entry.get("content") or ""
+    for call, arguments in zip(entry.get("tool_calls") or [], arguments_texts, strict=True):
+        head = f'"id": {_form_string(call["id"])}, ' if "id" in call else ""
+        name = _form_string(call["function"]["name"])
+        value += f'<tool_call>{{{head}"name": {name}, "arguments": {arguments}}}</tool_call>'
+    return value
+
+
+def structured_tool_value(entries: Sequence[dict]) -> str:
+    """The staging view's form of a tool message of an OpenAI or Anthropic source, from its
+    entries: `<tool_response>{"tool_call_id"?, "name"?, "content", "is_error"?}</tool_response>`
+    each, nothing between them; content that is JSON text is written as it is, other text as
+    a JSON string."""
+    value = ""
+    for entry in entries:
+        body = "{"
+        if entry.get("tool_call_id") is not None:
+            body += f'"tool_call_id": {_form_string(entry["tool_call_id"])}, '
+        if entry.get("name") is not None:
+            body += f'"name": {_form_string(entry["name"])}, '
+        content = entry["content"]
+        body += f'"content": {content if _strict_json(content) else _form_string(content)}'
+        body += _IS_ERROR_TAIL if entry.get("is_error") else "}"
+        value += f"<tool_response>{body}</tool_response>"
+    return value
+
+
+def structured_assistant_entry(text: str, blocks: Sequence[Block]) -> tuple[dict, list[str]] | None:
+    """An assistant turn of an OpenAI or Anthropic source as one entry, with the JSON text of
+    each call's arguments; None when `structured_assistant_value` would not give `text` back.
+
+    `reasoning_content` is a leading closed think block's body; `content` the text up to the
+    calls, tags a model wrote in it included (an unclosed think, say); `tool_calls` the calls
+    that end the turn, each with the source's `id` (when it had one), a name and arguments
+    that are a JSON object. Text after the calls (an Anthropic `text` block after `tool_use`),
+    a call without a name or whose arguments are not an object, or a tool result in the turn
+    leave the turn plain."""
+    position, reasoning = 0, None
+    if (
+        blocks
+        and blocks[0].kind == "think"
+        and blocks[0].has_opening_tag
+        and blocks[0].has_closing_tag
+    ):
+        reasoning = blocks[0].body
+        position = 1
+    first_call = len(blocks)
+    for index in range(position, len(blocks)):
+        if blocks[index].kind == "tool_call":
+            first_call = index
+            break
+    content_parts = []
+    for block in blocks[position:first_call]:
+        if block.kind not in ("text", "whitespace", "think"):
+            return None
+        content_parts.append(block.tagged())
+    calls, arguments_texts = [], []
+    for block in blocks[first_call:]:
+        parsed = _structured_call(block)
+        if parsed is None:
+            return None
+        call, arguments = parsed
+        calls.append(call)
+        arguments_texts.append(arguments)
+    entry: dict = {"role": "assistant", "content": "".join(content_parts)}
+    if reasoning is not None:
+        entry["reasoning_content"] = reasoning
+    if calls:
+        entry["tool_calls"] = calls
+    if structured_assistant_value(entry, arguments_texts) != text:
+        return None
+    return entry, arguments_texts
+
+
+def _structured_call(block: Block) -> tuple[dict, str] | None:
+    """A call of the form as its entry and its arguments' JSON text, or None."""
+    body = block.body
+    if block.kind != "tool_call" or not (block.has_opening_tag and block.has_closing_tag):
+        return None
+    head = _STRUCTURED_CALL_HEAD.match(body)
+    if head is None or not body.endswith("}"):
+        return None
+    arguments_text = body[head.end() : -1]
+    try:
+        call_id = None if head.group(1) is None else json.loads(head.group(1))
+        name = json.loads(head.group(2))
+        arguments = json.loads(arguments_text, parse_constant=_reject_constant)
+    except ValueError:
+        return None
+    if not isinstance(arguments, dict) or arguments_layout(arguments, arguments_text) is None:
+        return None
+    call: dict = {} if call_id is None else {"id": call_id}
+    call["type"] = "function"
+    call["function"] = {"name": name, "arguments": arguments}
+    return call, arguments_text
+
+
+def structured_tool_entries(text: str, blocks: Sequence[Block]) -> list[dict] | None:
+    """A tool message of an OpenAI or Anthropic source as one entry per result, or None when
+    `structured_tool_value` would not give `text` back. Each entry: `name` and `tool_call_id`
+    when the source had them (an Anthropic `tool_result` has no name), `content` the result's
+    text (the JSON as written, or the string) and `is_error: true` when the source said so."""
+    entries = []
+    for block in blocks:
+        if block.kind != "tool_response" or not (block.has_opening_tag and block.has_closing_tag):
+            return None
+        entry = _structured_result(block.body)
+        if entry is None:
+            return None
+        entries.append(entry)
+    if not entries or structured_tool_value(entries) != text:
+        return None
+    return entries
+
+
+def _structured_result(body: str) -> dict | None:
+    head = _STRUCTURED_RESULT_HEAD.match(body)
+    if head is None or not body.endswith("}"):
+        return None
+    rest = body[head.end() :]
+    is_error = rest.endswith(_IS_ERROR_TAIL) and _strict_json(rest[: -len(_IS_ERROR_TAIL)])
+    content = rest[: -len(_IS_ERROR_TAIL)] if is_error else rest[:-1]
+    try:
+        call_id = None if head.group(1) is None else json.loads(head.group(1))
+        name = None if head.group(2) is None else json.loads(head.group(2))
+        value = json.loads(content, parse_constant=_reject_constant)
+    except ValueError:
+        return None
+    entry: dict = {"role": "tool"}
+    if name is not None:
+        entry["name"] = name
+    if call_id is not None:
+        entry["tool_call_id"] = call_id
+    entry["content"] = value if isinstance(value, str) else content
+    if is_error:
+        entry["is_error"] = True
+    return entry

@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 
 from tracehouse.export.convert import (
     SHAREGPT_TO_ROLE,
+    STRUCTURED_FORMATS,
     Block,
     assistant_entry,
     plain_entry,
+    structured_assistant_entry,
+    structured_tool_entries,
     tool_entries,
 )
 from tracehouse.export.options import ExportOptions
@@ -95,11 +98,14 @@ def parsed_tools(tools_json: str | None) -> list | None:
 @dataclass(slots=True)
 class Entries:
     """The `messages` entries of a conversation and, for each, where it came from: the
-    message index and, for a structured tool result, its response index."""
+    message index and, for a structured tool result, its response index. `arguments` holds,
+    by entry position, the JSON text of each call's arguments as an OpenAI or Anthropic
+    source gave them (what `--openai` writes for that source)."""
 
     entries: list[dict] = field(default_factory=list)
     origins: list[tuple[int, int | None]] = field(default_factory=list)
     structured: list[bool] = field(default_factory=list)
+    arguments: dict[int, list[str]] = field(default_factory=dict)
     non_representable: int = 0
     non_representable_assistant: int = 0
 
@@ -108,20 +114,35 @@ def conversation_entries(text: ConversationText, weights: bool) -> Entries:
     out = Entries()
     structured_tool_before = False
     for message_index, role, value in text.messages:
-        if role == "tool" and value is not None and not structured_tool_before:
+        # an OpenAI or Anthropic message: its text is the staging view's compact form
+        from_structured = text.value_formats.get(message_index) in STRUCTURED_FORMATS
+        if role == "tool" and value is not None and from_structured:
+            blocks = blocks_of(value, text.blocks.get(message_index, []))
+            responses = structured_tool_entries(value, blocks)
+        elif role == "tool" and value is not None and not structured_tool_before:
             # a structured tool message right after another would merge into it on the way
             # back (messages_to_sharegpt joins a run of them), so only the first is structured
             responses = tool_entries(value, blocks_of(value, text.blocks.get(message_index, [])))
-            if responses:
-                out.entries.extend(responses)
-                out.origins.extend((message_index, index) for index in range(len(responses)))
-                out.structured.extend([True] * len(responses))
-                structured_tool_before = True
-                continue
+        else:
+            responses = None
+        if responses:
+            out.entries.extend(responses)
+            out.origins.extend((message_index, index) for index in range(len(responses)))
+            out.structured.extend([True] * len(responses))
+            structured_tool_before = True
+            continue
         structured_tool_before = False
         entry = None
         if role in ("system", "human"):
             entry = plain_entry(role, value)
+        elif role == "gpt" and value is not None and from_structured:
+            cut = structured_assistant_entry(
+                value, blocks_of(value, text.blocks.get(message_index, []))
+            )
+            if cut is not None:
+                entry, arguments = cut
+                if arguments:
+                    out.arguments[len(out.entries)] = arguments
         elif role == "gpt" and value is not None:
             entry = assistant_entry(value, blocks_of(value, text.blocks.get(message_index, [])))
         structured = entry is not None
@@ -187,15 +208,17 @@ def openai_messages(
     call of the assistant turn before it (a tool message the export keeps as plain text, a
     result paired with no call, or with a call of a turn kept as plain text).
 
-    Call ids: where the source pairs a call with a result (by id or by tracehouse's
-    name-and-order pairing, int_tool_calls_paired) and the result has an id, that id on both
-    sides; otherwise a generated id, unique within the turn."""
+    Call ids: an OpenAI or Anthropic call's own id (and its arguments as the source wrote
+    them); for a Hermes call, where the source pairs it with a result (by id or by
+    tracehouse's name-and-order pairing, int_tool_calls_paired) and the result has an id,
+    that id. A call without one, or whose id another call of the turn has, gets a generated
+    id, unique within the turn. A result takes the id of the call it is paired with."""
     messages: list[dict] = []
     extras: list[dict] = []
     call_id_of_response: dict[tuple[int, int], str] = {}
     from_source = generated = 0
-    for entry, (message_index, response_index), structured in zip(
-        entries.entries, entries.origins, entries.structured, strict=True
+    for position, (entry, (message_index, response_index), structured) in enumerate(
+        zip(entries.entries, entries.origins, entries.structured, strict=True)
     ):
         role = entry["role"]
         if role in ("system", "user"):
@@ -214,26 +237,30 @@ def openai_messages(
                 pairing = text.calls.get(message_index, [])
                 if len(pairing) != len(calls):
                     return None
-                ids = _call_ids(message_index, pairing)
+                texts = entries.arguments.get(position)
+                if texts is None:  # a Hermes source: the result's id where it pairs
+                    source_ids = [
+                        pair.tool_call_id if pair.response_message_index is not None else None
+                        for pair in pairing
+                    ]
+                    texts = [json.dumps(call["function"]["arguments"]) for call in calls]
+                else:  # an OpenAI or Anthropic source: the call's own id, its arguments' text
+                    source_ids = [call.get("id") for call in calls]
+                ids = _call_ids(message_index, pairing, source_ids)
                 message["tool_calls"] = [
                     {
                         "id": call_id,
                         "type": "function",
-                        "function": {
-                            "name": call["function"]["name"],
-                            "arguments": json.dumps(call["function"]["arguments"]),
-                        },
+                        "function": {"name": call["function"]["name"], "arguments": arguments},
                     }
-                    for call, call_id in zip(calls, ids, strict=True)
+                    for call, call_id, arguments in zip(calls, ids, texts, strict=True)
                 ]
-                for pair, call_id in zip(pairing, ids, strict=True):
+                for pair, call_id, source_id in zip(pairing, ids, source_ids, strict=True):
                     if pair.response_message_index is not None:
                         key = (pair.response_message_index, pair.response_index)
                         call_id_of_response[key] = call_id
-                        if call_id == pair.tool_call_id:
-                            from_source += 1
-                        else:
-                            generated += 1
+                    if call_id == source_id:
+                        from_source += 1
                     else:
                         generated += 1
             if "weight" in entry:
@@ -248,18 +275,19 @@ def openai_messages(
             if call_id is None:
                 return None
             messages.append({"role": "tool", "content": entry["content"], "tool_call_id": call_id})
-            extras.append({"name": entry["name"], "tool_call_id": entry.get("tool_call_id")})
+            extra = {"name": entry.get("name"), "tool_call_id": entry.get("tool_call_id")}
+            if entry.get("is_error"):
+                extra["is_error"] = True
+            extras.append(extra)
         else:
             return None
     return messages, extras, from_source, generated
 
 
-def _call_ids(message_index: int, pairing: list[Call]) -> list[str]:
-    """The ids of a turn's calls: the paired result's id when it has one and no other call of
-    the turn has it, else `call_{message}_{call}` (made unique within the turn)."""
-    source_ids = [
-        pair.tool_call_id if pair.response_message_index is not None else None for pair in pairing
-    ]
+def _call_ids(message_index: int, pairing: list[Call], source_ids: list[str | None]) -> list[str]:
+    """The ids of a turn's calls: the source's id (a Hermes call's paired result's, an OpenAI
+    or Anthropic call's own) when it has one and no other call of the turn has it, else
+    `call_{message}_{call}` (made unique within the turn)."""
     taken = {call_id for call_id in source_ids if call_id is not None}
     repeated = {call_id for call_id in taken if source_ids.count(call_id) > 1}
     ids = []

@@ -67,9 +67,12 @@ class Call:
 class ConversationText:
     """A selected conversation's messages, the blocks of its gpt and tool messages (by
     message index, in block order: kind, 1-based offset, length, opening tag, closing tag),
-    its calls (by message index, in call order) and its `tools` column."""
+    its calls (by message index, in call order) and its `tools` column. `value_formats` gives
+    the raw value_format of each message that is not Hermes text (`openai`, `anthropic`):
+    its text is the compact Hermes form the staging view writes from its fields."""
 
     messages: list[tuple[int, str | None, str | None]] = field(default_factory=list)
+    value_formats: dict[int, str] = field(default_factory=dict)
     blocks: dict[int, list[tuple]] = field(default_factory=lambda: defaultdict(list))
     calls: dict[int, list[Call]] = field(default_factory=lambda: defaultdict(list))
     tools_json: str | None = None
@@ -188,9 +191,9 @@ def read_batch(
     keys = [conversation.key for conversation in batch]
     key_of_row = dict(zip(row_indexes, keys, strict=True))
     texts = {key: ConversationText() for key in keys}
-    for row_index, message_index, role, text in con.execute(
+    for row_index, message_index, role, text, value_format in con.execute(
         """
-        select m.row_index, m.message_index, m.message_role, m.message_text
+        select m.row_index, m.message_index, m.message_role, m.message_text, m.value_format
         from staging.stg_hermes__messages as m
         where m.source = ? and m.config = ? and m.split = ?
             and m.row_index between ? and ?
@@ -199,7 +202,10 @@ def read_batch(
         """,
         [*slice_params, min(row_indexes), max(row_indexes), row_indexes],
     ).fetchall():
-        texts[key_of_row[row_index]].messages.append((message_index, role, text))
+        conversation_text = texts[key_of_row[row_index]]
+        conversation_text.messages.append((message_index, role, text))
+        if value_format != "text":
+            conversation_text.value_formats[message_index] = value_format
     if blocks:
         for key, message_index, *block in con.execute(
             """
