@@ -20,7 +20,8 @@ back as the value it spells).
 
 from __future__ import annotations
 
-import io
+import codecs
+import gzip
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -33,6 +34,7 @@ from tracehouse.ingest.shapes import MESSAGE_LIST_COLUMNS
 
 OBJECT, LIST, NUMBER, STRING, BOOLEAN = "an object", "a list", "a number", "a string", "a boolean"
 SCALAR_TYPES = {STRING: "string", BOOLEAN: "bool"}
+JSON_SUFFIXES = (".json", ".jsonl")
 INT64 = range(-(2**63), 2**63)  # a larger integer is read by pyarrow as a double
 BLANK = object()  # what _json_rows yields for a blank line
 Path = tuple[str | int, ...]  # keys, and 0 for a list's elements, as `datasets` writes them
@@ -126,17 +128,26 @@ def scan_json_rows(files: Sequence[str]) -> JsonScan:
     return JsonScan(columns=list(columns), fields=fields, files_with_blank_lines=list(blank))
 
 
+def is_json_file(file: str) -> bool:
+    """A `.json` or `.jsonl` file, or one of them gzipped (`.jsonl.gz`), as `datasets` reads
+    it: its `json` builder opens a `.gz` through gzip."""
+    name = os.path.basename(file).lower()
+    return name.removesuffix(".gz").endswith(JSON_SUFFIXES)
+
+
 def without_blank_lines(scan: JsonScan, files: Sequence[str], folder: str) -> list[str]:
     """The files, those with blank lines (`scan.files_with_blank_lines`) copied into `folder`
-    without them: where a field is read as JSON text, `datasets` parses every line of a
-    chunk, and a blank one stops it."""
+    without them (and uncompressed): where a field is read as JSON text, `datasets` parses
+    every line of a chunk, and a blank one stops it."""
     found = []
     for number, file in enumerate(files):
         if file not in scan.files_with_blank_lines:
             found.append(file)
             continue
-        copy = os.path.join(folder, f"{number}-{os.path.basename(file)}")
-        with open(file, "rb") as source, open(copy, "wb") as target:
+        name = os.path.basename(file)
+        name = name[: -len(".gz")] if name.lower().endswith(".gz") else name
+        copy = os.path.join(folder, f"{number}-{name}")
+        with _open_bytes(file) as source, open(copy, "wb") as target:
             target.writelines(line for line in source if line.strip())
         found.append(copy)
     return found
@@ -170,11 +181,16 @@ def _feature(scan: JsonScan, path: Path, json_paths: set[Path]) -> object:
     return datasets.Value(SCALAR_TYPES[kind])
 
 
-def _holds_array(handle: io.TextIOBase) -> bool:
+def _open_bytes(file: str):
+    """The file's bytes, through gzip for a `.gz` file."""
+    return gzip.open(file, "rb") if file.lower().endswith(".gz") else open(file, "rb")
+
+
+def _holds_array(handle) -> bool:
     """Whether the file's first character (after a BOM and white space) opens an array."""
-    start = handle.read(4096).lstrip("\ufeff \t\r\n")
+    start = handle.read(4096).removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")
     handle.seek(0)
-    return start.startswith("[")
+    return start.startswith(b"[")
 
 
 def _note(fields: dict[Path, Field], path: Path, value: object, where: str) -> None:
@@ -202,28 +218,57 @@ def _note(fields: dict[Path, Field], path: Path, value: object, where: str) -> N
 
 def _json_rows(file: str) -> Iterator[tuple[str, object]]:
     """(`FILE, line N` or `FILE, row N`, row) for each row of a JSON file."""
-    with open(file, encoding="utf-8-sig", errors="replace") as handle:  # a BOM is no row
-        if _holds_array(handle):
-            try:
-                rows = json.load(handle)
-            except json.JSONDecodeError as exc:
-                raise SourceError(_invalid(file, exc.lineno, exc)) from None
-            except RecursionError:
-                raise SourceError(f"{file}: nested too deeply to read") from None
-            for number, row in enumerate(rows if isinstance(rows, list) else [rows], start=1):
-                yield f"{file}, row {number}", row
-            return
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                yield f"{file}, line {number}", BLANK
-                continue
-            try:
-                row = json.loads(line.rstrip("\r\n"))
-            except json.JSONDecodeError as exc:
-                raise SourceError(_invalid(file, number, exc)) from None
-            except RecursionError:
-                raise SourceError(f"{file}, line {number}: nested too deeply to read") from None
-            yield f"{file}, line {number}", row
+    try:
+        with _open_bytes(file) as handle:
+            yield from _rows_of(file, handle)
+    except (OSError, EOFError) as exc:  # a truncated or corrupt .gz
+        raise SourceError(f"{file}: cannot read the file ({exc})") from None
+
+
+def _rows_of(file: str, handle) -> Iterator[tuple[str, object]]:
+    if _holds_array(handle):
+        data = handle.read().removeprefix(codecs.BOM_UTF8)  # a BOM is no row
+        text = _decoded(file, data, None)
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(_invalid(file, exc.lineno, exc)) from None
+        except RecursionError:
+            raise SourceError(f"{file}: nested too deeply to read") from None
+        for number, row in enumerate(rows if isinstance(rows, list) else [rows], start=1):
+            yield f"{file}, row {number}", row
+        return
+    for number, raw in enumerate(handle, start=1):
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        line = _decoded(file, raw, number)
+        if not line.strip():
+            yield f"{file}, line {number}", BLANK
+            continue
+        try:
+            row = json.loads(line.rstrip("\r\n"))
+        except json.JSONDecodeError as exc:
+            raise SourceError(_invalid(file, number, exc)) from None
+        except RecursionError:
+            raise SourceError(f"{file}, line {number}: nested too deeply to read") from None
+        yield f"{file}, line {number}", row
+
+
+def _decoded(file: str, data: bytes, line: int | None) -> str:
+    """`data` as text; bytes that are not UTF-8 are a SourceError naming the line and
+    column (`datasets` reads JSON as UTF-8 and stops at them, naming neither)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        if line is None:  # a whole array: the line of the bad byte
+            line = before.count(b"\n") + 1
+            before = before[before.rfind(b"\n") + 1 :]
+        column = len(before.decode("utf-8", errors="replace")) + 1
+        raise SourceError(
+            f"{file}, line {line}, column {column}: invalid UTF-8 ({exc.reason}, byte "
+            f"0x{data[exc.start]:02x}); JSON files must be UTF-8: re-encode the file"
+        ) from None
 
 
 def _kind(value: object) -> str:
@@ -242,4 +287,13 @@ def _kind(value: object) -> str:
 
 
 def _invalid(file: str, line: int, exc: json.JSONDecodeError) -> str:
-    return f"{file}, line {line}: invalid JSON ({exc.msg} at column {exc.colno})"
+    """`FILE, line N: invalid JSON (Expecting value at column C)`; a message that already
+    ends in "at" (`Unterminated string starting at`) is not given a second one."""
+    return f"{file}, line {line}: invalid JSON ({json_error(exc)})"
+
+
+def json_error(exc: json.JSONDecodeError) -> str:
+    """The parser's message with the column, worded once: `Expecting value at column 5`,
+    `Unterminated string starting at column 91`."""
+    at = "" if exc.msg.endswith(" at") else " at"
+    return f"{exc.msg}{at} column {exc.colno}"

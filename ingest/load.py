@@ -2,8 +2,10 @@
 
 SOURCE is anything `datasets.load_dataset` accepts: a hub id, a local directory in hub
 layout (README.md with a `configs:` block) or of data files, or local `.parquet` / `.jsonl` /
-`.json` files (a `.json` file holds JSON lines or one array of rows). Everything that can be
-checked before the warehouse is touched is checked here.
+`.json` files, the JSON ones gzipped too (`.jsonl.gz`; a `.json` file holds JSON lines or one
+array of rows). Everything that can be checked before the warehouse is touched is checked
+here, among it that `datasets` reads every data file of a local directory's split: it reads
+one type of file per dataset and skips, or misreads, the others.
 
 `cache_dir` (every function that reaches `datasets`) is where `datasets` puts the lock files
 of its builders (0-byte `.lock` files, kept after use); ingest passes a temporary folder that
@@ -21,16 +23,24 @@ from pathlib import Path
 import datasets
 import pyarrow as pa
 import pyarrow.dataset as pds
+from datasets.data_files import DataFilesDict, get_data_patterns
+from datasets.load import dataset_module_factory, infer_module_for_data_files_list
 
 from tracehouse.ingest.errors import SourceError
 from tracehouse.ingest.json_rows import (
     features_for_every_row,
+    is_json_file,
     scan_json_rows,
     without_blank_lines,
 )
 
-FILE_BUILDERS = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}
-JSON_SUFFIXES = (".json", ".jsonl")
+FILE_BUILDERS = {
+    ".parquet": "parquet",
+    ".jsonl": "json",
+    ".json": "json",
+    ".jsonl.gz": "json",
+    ".json.gz": "json",
+}
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 DEFAULT_FILE_CONFIG = "default"
 
@@ -104,24 +114,31 @@ def resolve_source(source: str, source_name: str | None = None) -> SourceSpec:
         name = source_name or str(path.resolve())
         return SourceSpec(name=name, kind="directory", path=str(path.resolve()))
     if path.is_file():
-        builder = FILE_BUILDERS.get(path.suffix.lower())
+        resolved = str(path.resolve())
+        builder = FILE_BUILDERS.get(_file_type(path))
         if builder is None:
             raise SourceError(
-                f"{source}: unsupported file type {path.suffix!r} "
+                f"{resolved}: unsupported file type {_file_type(path)!r} "
                 f"(expected one of {', '.join(sorted(FILE_BUILDERS))})"
             )
-        resolved = str(path.resolve())
         return SourceSpec(
             name=source_name or resolved, kind="files", path=builder, data_files=(resolved,)
         )
     looks_local = (
         source.startswith((".", "/", "~"))
-        or path.suffix.lower() in FILE_BUILDERS
+        or _file_type(path) in FILE_BUILDERS
         or not HUB_ID.match(source)
     )
     if looks_local:
         raise SourceError(f"{source}: no such file or directory")
     return SourceSpec(name=source_name or source, kind="hub", path=source)
+
+
+def _file_type(path: Path) -> str:
+    """`.parquet`, `.jsonl`, ..., and `.jsonl.gz` for a gzipped one (the last two suffixes
+    when the last is `.gz`)."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    return "".join(suffixes[-2:]) if suffixes[-1:] == [".gz"] else "".join(suffixes[-1:])
 
 
 def available_configs(spec: SourceSpec, cache_dir: str | None = None) -> list[str]:
@@ -184,6 +201,8 @@ def load_slice(spec: SourceSpec, config: str, split: str, batch_rows: int, cache
         "fragment_scan_options": pds.ParquetFragmentScanOptions(pre_buffer=False),
     }
     try:
+        if spec.kind == "directory":
+            _check_every_file_is_read(spec, config, split, cache_dir)
         try:
             dataset = _load(spec, config, split, parquet_options, cache_dir)
         except (TypeError, ValueError) as exc:  # not the parquet builder (json reads 10 MB chunks)
@@ -242,7 +261,63 @@ def _local_json_files(
         files = tuple((builder.config.data_files or {}).get(split, ()))
     else:
         return ()
-    return tuple(str(file) for file in files if Path(file).suffix.lower() in JSON_SUFFIXES)
+    return tuple(str(file) for file in files if is_json_file(str(file)))
+
+
+def _check_every_file_is_read(spec: SourceSpec, config: str, split: str, cache_dir: str) -> None:
+    """Refuse a local directory's split whose data files are not all of the type `datasets`
+    reads it as.
+
+    `datasets` reads a dataset with one builder, chosen from its files' types: in a folder
+    without a README `configs:` block, the most common type, and it skips the files of the
+    others (a.jsonl and b.parquet: b.parquet alone); with a `configs:` block, the type of
+    the first config's files, for every config (a JSON config of such a folder is read as
+    parquet, and fails on it). Either way, files that are not read are not data landed.
+    """
+    download_config = datasets.DownloadConfig(cache_dir=cache_dir)
+    module = dataset_module_factory(spec.path, download_config=download_config)
+    builder = datasets.load_dataset_builder(spec.path, config, cache_dir=cache_dir)
+    if module.builder_configs_parameters.metadata_configs:
+        files = list((builder.config.data_files or {}).get(split, ()))  # as the config names them
+    else:  # every file of the split before `datasets` kept its builder's type
+        patterns = get_data_patterns(spec.path, download_config=download_config)
+        found = DataFilesDict.from_patterns(
+            patterns, base_path=spec.path, download_config=download_config
+        )
+        files = list(found.get(split, ()))
+    by_type: dict[str, list[str]] = {}
+    for file in files:
+        file_type, _ = infer_module_for_data_files_list([file])
+        if file_type is not None:
+            by_type.setdefault(file_type, []).append(file)
+    others = {name: found for name, found in by_type.items() if name != builder.name}
+    if not others:
+        return
+    read = by_type.get(builder.name, [])
+    skipped = "; ".join(
+        f"{name}: {_names(spec.path, found)}" for name, found in sorted(others.items())
+    )
+    if read:
+        what = (
+            f"split {split!r} mixes file types, and `datasets` reads a dataset as one type "
+            f"(here {builder.name}: {_names(spec.path, read)}), so it would not read {skipped}"
+        )
+    else:
+        what = (
+            f"split {split!r} holds {skipped}, but `datasets` reads this dataset as "
+            f"{builder.name} (the type of the first config's files), so it would not read them"
+        )
+    raise SourceError(
+        f"{spec.path} [{config}]: {what}. Ingest each type on its own: move the files of each "
+        "type into a folder of their own and ingest each folder, or ingest each file by its path"
+    )
+
+
+def _names(folder: str, files: Sequence[str], most: int = 5) -> str:
+    """The files relative to `folder`, at most `most` of them, and how many more."""
+    names = [str(Path(file).relative_to(folder)) for file in files[:most]]
+    more = f" and {len(files) - most} more" if len(files) > most else ""
+    return ", ".join(names) + more
 
 
 def _first_line(exc: BaseException) -> str:

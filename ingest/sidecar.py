@@ -19,6 +19,7 @@ from pathlib import Path
 from tracehouse.export.convert import openai_to_messages
 from tracehouse.export.options import sidecar_path
 from tracehouse.ingest.errors import SourceError
+from tracehouse.ingest.json_rows import json_error
 from tracehouse.ingest.load import SourceSpec
 
 
@@ -78,6 +79,4 @@ def _json_line(path: Path, number: int, line: str) -> object:
     try:
         return json.loads(line)
     except json.JSONDecodeError as exc:
-        raise SourceError(
-            f"{path}, line {number}: invalid JSON ({exc.msg} at column {exc.colno})"
-        ) from None
+        raise SourceError(f"{path}, line {number}: invalid JSON ({json_error(exc)})") from None
