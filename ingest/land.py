@@ -7,8 +7,8 @@ anywhere before the commit, in any slice, leaves the warehouse exactly as it was
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -31,6 +31,25 @@ class LoadStats:
     message_bytes: int
     issues: int
     duplicate_ids: int
+    shared_ids: tuple[SharedIds, ...] = ()
+
+
+@dataclass(frozen=True)
+class SharedIds:
+    """Another slice that holds conversation ids of the landed one."""
+
+    source: str
+    config: str
+    split: str
+    ids: int  # distinct ids the two slices share
+
+    def detail(self) -> str:
+        return (
+            f"{self.ids} conversation {'id' if self.ids == 1 else 'ids'} of this slice "
+            f"{'is' if self.ids == 1 else 'are'} also in the slice "
+            f"{self.source} [{self.config}/{self.split}]; both are kept, and the marts count "
+            "each of those conversations once per slice"
+        )
 
 
 def derived_id_detail(rows: int) -> str:
@@ -70,7 +89,7 @@ class SliceWrite:
     per landed batch, and `stage`, which writes its lake files (see `replace_slices`)."""
 
     meta: SliceMeta
-    batches: Iterable[Exploded]
+    batches: Generator[Exploded, None, None]  # closed when the slice ends, however it ends
     slice_issues: list[tuple[str, str, str]]
     on_batch: Callable[[Exploded], None] | None = None
     stage: Callable[[duckdb.DuckDBPyConnection], Staged] | None = None
@@ -128,8 +147,11 @@ def _write_slice(con: duckdb.DuckDBPyConnection, write: SliceWrite) -> LoadStats
             "values (?, ?, ?, ?, null, null, null, ?, ?, ?)",
             [meta.load_id, *key, field_name, issue, detail],
         )
-    with _single_threaded(con):
-        for exploded in write.batches:
+    # closing: a failed insert or a Ctrl-C stops the batches' read-ahead thread now, not when
+    # the traceback that holds them is collected (a thread still reading in C++ when Python
+    # exits aborts the process)
+    with _single_threaded(con), closing(write.batches) as batches:
+        for exploded in batches:
             _append(con, "conversations", exploded.conversations)
             _append(con, "messages", exploded.messages)
             if exploded.issues.num_rows:
@@ -147,6 +169,7 @@ def _write_slice(con: duckdb.DuckDBPyConnection, write: SliceWrite) -> LoadStats
             [meta.load_id, *key, derived_id_detail(derived_ids)],
         )
     duplicates = _flag_duplicate_ids(con, meta)
+    shared = _ids_in_other_slices(con, meta)
     issues = con.execute(
         f"select count(*) from {RAW_SCHEMA}.ingest_issues "
         "where source = ? and config = ? and split = ?",
@@ -165,7 +188,9 @@ def _write_slice(con: duckdb.DuckDBPyConnection, write: SliceWrite) -> LoadStats
             issues,
         ],
     )
-    return LoadStats(meta.load_id, conversations, messages, message_bytes, issues, duplicates)
+    return LoadStats(
+        meta.load_id, conversations, messages, message_bytes, issues, duplicates, shared
+    )
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -187,7 +212,10 @@ def _single_threaded(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         yield
     finally:
-        con.execute(f"set threads = {int(threads)}")
+        # on a cursor of its own: after a failed statement the caller's transaction takes
+        # nothing but its rollback (`threads` is the database's setting, not a transaction's)
+        with con.cursor() as cursor:
+            cursor.execute(f"set threads = {int(threads)}")
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
@@ -234,3 +262,32 @@ def _flag_duplicate_ids(con: duckdb.DuckDBPyConnection, meta: SliceMeta) -> int:
         "where source = ? and config = ? and split = ? and is_duplicate_id",
         key,
     ).fetchone()[0]
+
+
+def _ids_in_other_slices(con: duckdb.DuckDBPyConnection, meta: SliceMeta) -> tuple[SharedIds, ...]:
+    """The other slices that hold ids of this one (the same files ingested under a second
+    path, say, which the marts would count twice), each recorded as a slice-level issue.
+    Both slices stay: the same id in two sources can be legitimate."""
+    key = [meta.source, meta.config, meta.split]
+    rows = con.execute(
+        f"""
+        select source, config, split, count(distinct conversation_id)
+        from {RAW_SCHEMA}.conversations
+        where not (source = ? and config = ? and split = ?)
+          and conversation_id in (
+            select conversation_id from {RAW_SCHEMA}.conversations
+            where source = ? and config = ? and split = ? and conversation_id is not null
+          )
+        group by all
+        order by 4 desc, 1, 2, 3
+        """,
+        key + key,
+    ).fetchall()
+    shared = tuple(SharedIds(*row) for row in rows)
+    for other in shared:
+        con.execute(
+            f"insert into {RAW_SCHEMA}.ingest_issues "
+            "values (?, ?, ?, ?, null, null, null, 'id', 'id_in_other_slice', ?)",
+            [meta.load_id, *key, other.detail()],
+        )
+    return shared

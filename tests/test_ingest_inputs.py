@@ -199,3 +199,71 @@ def test_an_unsupported_file_type_is_named_with_its_absolute_path(tmp_path, name
         "(expected one of .json, .json.gz, .jsonl, .jsonl.gz, .parquet)"
     )
     assert not db.exists()
+
+
+# --- the same conversations in two slices ----------------------------------------------------
+
+
+def test_the_same_files_under_a_second_path_land_and_are_warned_about(tmp_path):
+    rows = [conversation_row(index) for index in range(6)]
+    old, new = tmp_path / "old", tmp_path / "moved"
+    for folder in (old, new):
+        folder.mkdir()
+        pq.write_table(hermes_table(rows), folder / "train.parquet")
+    db = tmp_path / "wh.duckdb"
+    first = tracehouse("ingest", str(old), "--db", str(db), "-q")
+    assert first.stderr == ""
+    second = tracehouse("ingest", str(new), "--db", str(db), "-q")  # warned even when quiet
+    assert second.stderr.strip() == (
+        f"tracehouse ingest: warning: {new} [default/train] shares 6 conversation ids with "
+        f"the slice {old} [default/train], which the warehouse also holds: the marts count "
+        "those conversations once per slice (recorded in raw.ingest_issues as "
+        "id_in_other_slice). If that slice is an old copy of this one, no tracehouse command "
+        f"removes it: delete its rows (source = '{old}', config = 'default', split = 'train') "
+        "from raw.conversations, raw.messages and raw.ingest_issues, then run `tracehouse build`"
+    )
+    assert query(db, "select source, count(*) from raw.conversations group by 1 order by 1") == [
+        (str(new), 6),
+        (str(old), 6),
+    ]
+    assert query(
+        db, "select source, row_index, conversation_id, field, issue, detail from raw.ingest_issues"
+    ) == [
+        (
+            str(new),
+            None,
+            None,
+            "id",
+            "id_in_other_slice",
+            f"6 conversation ids of this slice are also in the slice {old} [default/train]; "
+            "both are kept, and the marts count each of those conversations once per slice",
+        )
+    ]
+    assert query(db, "select source, issues from raw.loads order by finished_at") == [
+        (str(old), 0),
+        (str(new), 1),
+    ]
+
+
+def test_slices_with_distinct_ids_get_no_warning_and_a_reingest_counts_itself_once(tmp_path):
+    db = tmp_path / "wh.duckdb"
+    sources = []
+    for name, start in (("a.jsonl", 0), ("b.jsonl", 3)):
+        rows = [conversation_row(index) for index in range(start, start + 3)]
+        sources.append(jsonl(tmp_path / name, rows))
+        result = tracehouse("ingest", str(sources[-1]), "--db", str(db), "-q")
+        assert result.stderr == ""
+    shared = jsonl(tmp_path / "c.jsonl", [conversation_row(index) for index in (1, 2, 4)])
+    warnings = tracehouse("ingest", str(shared), "--db", str(db), "-q").stderr.splitlines()
+    head = f"tracehouse ingest: warning: {shared} [default/train] shares"
+    assert [line.split(" [default/train], which")[0] for line in warnings] == [
+        f"{head} 2 conversation ids with the slice {sources[0]}",  # the most shared first
+        f"{head} 1 conversation id with the slice {sources[1]}",
+    ]
+    again = tracehouse("ingest", str(sources[0]), "--db", str(db), "-q")  # replaces its slice
+    assert f"shares 2 conversation ids with the slice {shared} [" in again.stderr
+    recorded = "select source, count(*) from raw.ingest_issues where issue = 'id_in_other_slice' "
+    assert query(db, recorded + "group by 1 order by 1") == [
+        (str(sources[0]), 1),
+        (str(shared), 2),
+    ]

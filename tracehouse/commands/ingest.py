@@ -15,7 +15,7 @@ from tracehouse.commands.common import (
     positive_int,
 )
 from tracehouse.progress import progress_bar, quiet_libraries, say
-from tracehouse.warehouse import MEMORY_ENV, connect
+from tracehouse.warehouse import MEMORY_ENV, connect, sql_literal
 
 # Ingest only appends: the blocks it has written need not stay cached. With the project's
 # 2 GB the buffer pool filled with them and a 10x-kimi ingest peaked at 3.4 GB RSS; with
@@ -104,7 +104,8 @@ def _without_torch() -> None:
 
 
 def print_ingested(results: list, quiet: bool) -> None:
-    """One summary line per landed slice, on stderr, terminal or not."""
+    """One summary line per landed slice, on stderr, terminal or not; and, even when quiet,
+    a warning per other slice that holds ids of a landed one."""
     for result in results:
         stats = result.stats
         say(
@@ -114,6 +115,24 @@ def print_ingested(results: list, quiet: bool) -> None:
             f"{stats.issues} recorded issues (see raw.ingest_issues)",
             quiet,
         )
+    for result in results:
+        for other in result.stats.shared_ids:
+            print(shared_ids_warning(result, other), file=sys.stderr)
+
+
+def shared_ids_warning(result, other) -> str:
+    """The same files ingested under a second path are a second slice: say so, and how to
+    drop the old one (no command does; the next build forgets the loads it no longer sees)."""
+    return (
+        f"tracehouse ingest: warning: {result.source} [{result.config}/{result.split}] shares "
+        f"{other.ids} conversation {'id' if other.ids == 1 else 'ids'} with the slice "
+        f"{other.source} [{other.config}/{other.split}], which the warehouse also holds: the "
+        "marts count those conversations once per slice (recorded in raw.ingest_issues as "
+        "id_in_other_slice). If that slice is an old copy of this one, no tracehouse command "
+        f"removes it: delete its rows (source = {sql_literal(other.source)}, config = "
+        f"{sql_literal(other.config)}, split = {sql_literal(other.split)}) from "
+        "raw.conversations, raw.messages and raw.ingest_issues, then run `tracehouse build`"
+    )
 
 
 def ingest_source(
