@@ -225,8 +225,13 @@ def test_conversations_without_an_assistant_turn_are_left_out_and_counted(
     # the generator's "empty" conversations are exactly the ones without an assistant turn
     empty = truth["outcome_counts"]["empty"]
     assert empty > 0
-    assert default.manifest["counts"]["excluded_by_filter"] == {"no_assistant_turn": empty}
-    assert kept.manifest["counts"]["excluded_by_filter"] == {}
+    # messages also leaves out conversations with a role it has no place for: none here
+    unknown_role = {"unknown_role": 0} if export_format == "messages" else {}
+    assert default.manifest["counts"]["excluded_by_filter"] == {
+        "no_assistant_turn": empty,
+        **unknown_role,
+    }
+    assert kept.manifest["counts"]["excluded_by_filter"] == unknown_role
     assert kept.manifest["counts"]["rows_written"] == truth["conversations"]
     assert default.manifest["counts"]["rows_written"] == truth["conversations"] - empty
     key = "messages" if export_format == "messages" else "conversations"
@@ -333,6 +338,7 @@ def test_filters_and_manifest_counts(warehouse, tmp_path):
         "exclude_failed_conversations",
         "exclude_malformed",
         "min_tool_calls",
+        "unknown_role",
     ]
     assert excluded["config"] > 0 and excluded["exclude_failed_conversations"] > 0
     # each filter counts what the ones before it kept: together they account for every

@@ -27,7 +27,7 @@ import duckdb
 import pytest
 
 from tests.conftest import tracehouse
-from tests.test_trace_formats import Warehouses
+from tests.test_trace_formats import Warehouses, ingest_and_build
 from tracehouse.export import openai_to_messages
 from tracehouse.export.convert import (
     Block,
@@ -328,6 +328,44 @@ def test_anthropic_calls_keep_their_ids_and_arguments_in_the_openai_export(wareh
             else:
                 assert found == wanted
     assert failed > 0
+
+
+# --- roles the messages format has no place for ---------------------------------------------
+
+
+def test_a_conversation_with_a_role_the_marts_do_not_know_is_left_out_and_counted(tmp_path):
+    rows = [
+        {
+            "id": "known",
+            "messages": [
+                {"role": "user", "content": "hi"},
+                {"role": "assistant", "content": "hello"},
+            ],
+        },
+        {
+            "id": "robot",
+            "messages": [
+                {"role": "user", "content": "hi"},
+                {"role": "robot", "content": "beep"},
+                {"role": "assistant", "content": "hello"},
+            ],
+        },
+    ]
+    source = tmp_path / "rows.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    db = ingest_and_build(source, tmp_path / "roles.duckdb")
+    written, manifest = export(db, tmp_path / "m.jsonl", "--format", "messages")
+    assert [row["id"] for row in written] == ["known"]
+    assert manifest["counts"]["excluded_by_filter"]["unknown_role"] == 1
+    openai_rows, openai_manifest = export(
+        db, tmp_path / "o.jsonl", "--format", "messages", "--openai"
+    )
+    assert len(openai_rows) == 1
+    assert openai_manifest["counts"]["excluded_by_filter"]["unknown_role"] == 1
+    assert openai_manifest["counts"]["excluded_by_filter"]["not_openai_representable"] == 0
+    # sharegpt keeps every message as ingested, the role included
+    sharegpt, _ = export(db, tmp_path / "s.jsonl", "--format", "sharegpt")
+    assert len(sharegpt) == 2
 
 
 # --- the layout, on hand-written forms ------------------------------------------------------

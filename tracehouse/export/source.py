@@ -110,7 +110,31 @@ def sql_filters(options: ExportOptions) -> list[tuple[str, str, list]]:
         filters.append(("min_tool_calls", "c.tool_calls >= ?", [options.min_tool_calls]))
     if options.max_chars is not None and options.format != "prompt-response":
         filters.append(("max_chars", "c.message_chars <= ?", [options.max_chars]))
+    if options.format == "messages":
+        filters.append(("unknown_role", UNKNOWN_ROLE_ABSENT, []))
     return filters
+
+
+# The roles as sources give them that the marts map to system, human, gpt or tool (the
+# mart_role macro, dbt_project/macros/structured_messages.sql); any other role, or none, is
+# one the `messages` format has no place for (OpenAI and chat templates reject it).
+KNOWN_SOURCE_ROLES = (
+    "system",
+    "human",
+    "gpt",
+    "tool",
+    "user",
+    "assistant",
+    "function",
+    "developer",
+)
+_KNOWN = ", ".join(f"'{role}'" for role in KNOWN_SOURCE_ROLES)
+UNKNOWN_ROLE_ABSENT = f"""not exists (
+    select 1 from staging.stg_hermes__messages as m
+    where m.source = c.source and m.config = c.config and m.split = c.split
+        and m.row_index = c.row_index
+        and (m.source_role is null or m.source_role not in ({_KNOWN}))
+)"""
 
 
 def select_conversations(con, options: ExportOptions) -> tuple[list[Conversation], dict]:
