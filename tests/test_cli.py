@@ -6,8 +6,10 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -309,3 +311,34 @@ def test_a_dbt_argument_before_the_separator_is_named_with_where_it_goes(tmp_pat
         "tracehouse build: error: unrecognized arguments: --select "
         "(dbt's own arguments go after `--`)" in result.stderr
     )
+
+
+def test_ctrl_c_during_an_ingest_is_one_line_and_leaves_no_warehouse_behind(tmp_path):
+    """SIGINT while the ingest lands rows (inside DuckDB, which turns it into its own error):
+    `interrupted` and the shell's status 130, no traceback, and no conversation landed."""
+    from tracehouse.sample.dataset import generate_dataset
+
+    data = tmp_path / "data"
+    generate_dataset(data, 400, seed=3, configs=("kimi",))
+    db = tmp_path / "wh.duckdb"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tracehouse.cli", "ingest", str(data), "--db", str(db),
+         "--batch-rows", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not db.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # into the landing, one row per batch: about 1 s of work is left
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "tracehouse ingest: interrupted"
+    assert "Traceback" not in stderr
+    if db.exists():
+        with duckdb.connect(str(db), read_only=True) as con:
+            landed = con.execute(
+                "select count(*) from information_schema.tables where table_schema = 'raw'"
+            ).fetchone()[0]
+            if landed:
+                assert con.execute("select count(*) from raw.conversations").fetchone()[0] == 0

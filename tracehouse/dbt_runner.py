@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from tracehouse.errors import UserError
+from tracehouse.errors import UserError, is_interruption
 from tracehouse.spark import LAKE_ENV, WAREHOUSE_ENV
 from tracehouse.warehouse import (
     DB_ENV,
@@ -142,6 +142,8 @@ def invoke_dbt(
                 )
             finally:
                 close_dbt_connections()
+    if is_interruption(result.exception):
+        raise KeyboardInterrupt from result.exception
     if result.exception is not None:
         raise UserError(f"dbt {dbt_args[0]} failed: {result.exception}")
     changed = schema_changed_models(result.result)
