@@ -10,6 +10,7 @@ from __future__ import annotations
 from tracehouse.reports.words import many, num, pct
 
 MIN_CALLS_FOR_RATE = 20  # a tool's failure rate is ranked only with at least this many calls
+UNNAMED = "(unnamed)"  # the marts' bucket of calls whose body has no usable name: not a tool
 MIN_CONVERSATIONS_FOR_RATE = 5  # likewise a category's completion rate
 AFTER = {
     "tool_error": "a failed result",
@@ -138,16 +139,26 @@ def usage(rows, configs) -> list[str]:
 
 def tools(rows, configs) -> list[str]:
     """The tool with the highest failure rate (among tools called often enough to rank), and
-    the one with the most failures when that is another."""
+    the one with the most failures when that is another. Calls with no usable name are no
+    tool: they are never ranked, and named only when no named tool failed."""
     sentences = []
     for config in configs:
-        found = [row for row in rows if row["config"] == config and not row["is_all_configs"]]
-        if not found:
+        of_config = [row for row in rows if row["config"] == config and not row["is_all_configs"]]
+        if not of_config:
             sentences.append(f"{config}: no tool calls yet.")
             continue
-        calls = sum(row["calls"] for row in found)
+        calls = sum(row["calls"] for row in of_config)
+        unnamed_failures = sum(
+            row["failed_calls"] for row in of_config if row["tool_name"] == UNNAMED
+        )
+        found = [row for row in of_config if row["tool_name"] != UNNAMED]
         if not any(row["failed_calls"] for row in found):
-            sentences.append(f"{config}: none of its {many(calls, 'tool call')} failed.")
+            sentences.append(
+                f"{config}: none of its {many(calls, 'tool call')} failed."
+                if not unnamed_failures
+                else f"{config}: no named tool failed; {many(unnamed_failures, 'call')} with no "
+                "usable tool name did."
+            )
             continue
         floor = min(MIN_CALLS_FOR_RATE, max(1, calls // 100))
         ranked = [row for row in found if row["calls"] >= floor] or found

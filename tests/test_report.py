@@ -708,3 +708,22 @@ def test_an_out_path_that_cannot_take_the_report_is_a_clear_error(warehouse, tmp
     assert result.stderr.startswith(f"tracehouse report: error: --out {out}")
     assert expected in result.stderr and "Traceback" not in result.stderr
     assert not out.with_name(f".{out.name}.tmp").exists()
+
+
+def test_calls_with_no_usable_name_are_never_ranked_as_the_failing_tool():
+    """'(unnamed)' is the marts' bucket of malformed calls, not a tool: with every one of them
+    failed it used to head the finding ('(unnamed) fails most often (100% of 4 calls)')."""
+    from tracehouse.reports import findings
+
+    def row(tool, calls, failed):
+        return {"config": "kimi", "is_all_configs": False, "tool_name": tool, "calls": calls,
+                "failed_calls": failed, "error_rate": failed / calls}  # fmt: skip
+
+    rows = [row("(unnamed)", 4, 4), row("terminal", 40, 10), row("todo", 6, 2)]
+    assert findings.tools(rows, ["kimi"]) == [
+        "kimi: todo fails most often (33% of 6 calls); terminal fails most in number (10 failures)."
+    ]
+    only_unnamed = [row("(unnamed)", 4, 4), row("terminal", 40, 0)]
+    assert findings.tools(only_unnamed, ["kimi"]) == [
+        "kimi: no named tool failed; 4 calls with no usable tool name did."
+    ]
