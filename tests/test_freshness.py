@@ -116,3 +116,21 @@ def test_a_failed_build_leaves_the_marts_stale(warehouse, tmp_path):
     )
     assert report.returncode == 1 and "failed" in report.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_warehouse_never_built_is_told_to_build_not_to_allow_stale(tmp_path):
+    """Ingested only: there are no marts for --allow-stale to use, so the advice is the build
+    alone (it used to offer --allow-stale, which then failed on the missing marts)."""
+    db = tmp_path / "wh.duckdb"
+    ingest_one_more_slice(db, tmp_path)
+    report = ["report", "--no-docs", "--out", str(tmp_path / "r.html")]
+    export = ["export", "--format", "messages", "--out", str(tmp_path / "m.jsonl")]
+    for command in (report, export):
+        refused = tracehouse(*command, "--db", str(db), check=False)
+        assert refused.returncode == 1
+        assert f"{db} has no marts yet" in refused.stderr
+        assert refused.stderr.rstrip().endswith(
+            f"Build them (dbt build) with: tracehouse build --db {db}"
+        )
+        assert "--allow-stale" not in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "m.jsonl").exists()

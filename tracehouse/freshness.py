@@ -96,8 +96,14 @@ def check_fresh(db: Path, *, allow_stale: bool = False) -> Freshness:
     con = connect(db, read_only=True)
     try:
         state = freshness(con)
+        has_marts = _has_table(con, "marts", "fct_conversations")
     finally:
         con.close()
+    if state.stale and not allow_stale and not has_marts:  # --allow-stale would find nothing
+        raise StaleMartsError(
+            f"{db} has no marts yet: {state.problem}. Build them (dbt build) with: "
+            f"{tracehouse_command(['build'], db)}"
+        )
     if state.stale and not allow_stale:
         raise StaleMartsError(
             f"the marts of {db} are stale: {state.problem}. Rebuild them (dbt build) with: "
