@@ -873,3 +873,23 @@ def test_the_generate_command_writes_the_format_asked_for(tmp_path: Path) -> Non
     )
     assert bad.returncode == 2
     assert "invalid choice: 'xml'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_generate_refuses_a_folder_that_holds_anything(tmp_path: Path) -> None:
+    """A second dataset over a first left the first one's files beside its own (a parquet
+    beside the new JSON lines): the folder must be new or empty, and stays as it was."""
+    from tests.conftest import tracehouse
+
+    out = tmp_path / "data"
+    tracehouse("generate", str(out), "--conversations", "2", "--configs", "kimi", "-q")
+    before = sorted(str(path.relative_to(out)) for path in out.rglob("*"))
+    again = tracehouse(
+        "generate", str(out), "--conversations", "2", "--configs", "kimi", "--format", "openai",
+        check=False,
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert f"{out} is not empty" in again.stderr and "Traceback" not in again.stderr
+    assert sorted(str(path.relative_to(out)) for path in out.rglob("*")) == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    tracehouse("generate", str(empty), "--conversations", "2", "--configs", "kimi", "-q")

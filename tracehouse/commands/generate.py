@@ -23,7 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "The same seed writes the same conversations in every format.",
     )
     parser.add_argument(
-        "out_dir", type=Path, metavar="OUT_DIR", help="folder to write (created if missing)"
+        "out_dir",
+        type=Path,
+        metavar="OUT_DIR",
+        help="folder to write: new or empty (created if missing)",
     )
     parser.add_argument(
         "--conversations",
@@ -63,6 +66,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.conversations < 1:
         raise UserError("--conversations must be at least 1")
+    if args.out_dir.is_dir() and any(args.out_dir.iterdir()):
+        # files of an earlier dataset would stay beside the new one (train.parquet beside a
+        # new train.jsonl), and ingest would refuse the folder for its mixed file types
+        raise UserError(
+            f"{args.out_dir} is not empty: generate writes a whole dataset there (README.md, "
+            "ground_truth.json, data/); give a new or empty folder"
+        )
     configs = tuple(name.strip() for name in args.configs.split(",") if name.strip())
     bar = progress_bar(args.conversations * len(configs), "generate", "rows", args.quiet)
     try:
