@@ -202,3 +202,27 @@ def test_a_refused_export_leaves_the_earlier_export_whole(warehouse, tmp_path):
     for args in (["--format", "nope"], ["--format", "sharegpt", "--val-fraction", "2"]):
         assert export(warehouse, out, *args, check=False).returncode == 1
     assert folder_state(tmp_path) == before
+
+
+# ---------------------------------------------------------------- filters that name nothing
+
+
+def test_a_config_or_category_that_names_nothing_is_warned_with_what_exists(
+    warehouse, generated_dir, tmp_path
+):
+    """`--config kimi --config kimmi`: the typo's conversations are not there; the export
+    still writes kimi's, and says which name matched nothing and which configs exist."""
+    truth = json.loads((generated_dir / "ground_truth.json").read_text())
+    configs = sorted(truth["configs"])
+    out = tmp_path / "k.jsonl"
+    result = export(
+        warehouse, out, "--format", "sharegpt", "--config", "kimi", "--config", "kimmi",
+        "--category", "no-such-category", "--keep-without-assistant",
+    )  # fmt: skip
+    held = ", ".join(configs)
+    said = f"--config kimmi matches no conversation of the warehouse (configs held: {held})"
+    assert said in result.stderr
+    assert "--category no-such-category matches no conversation" in result.stderr
+    assert "--config kimi matches" not in result.stderr
+    manifest = json.loads((tmp_path / "k.manifest.json").read_text())
+    assert said in manifest["warnings"]

@@ -176,6 +176,32 @@ def warehouse_totals(con) -> tuple[int, int, list[tuple]]:
     return conversations, assistant_turns, sources
 
 
+def unmatched_filter_values(con, options: ExportOptions) -> list[str]:
+    """A warning for each `--config` or `--category` that names nothing in the warehouse (a
+    typo exports the other names' conversations, or none), with the values that exist."""
+    warnings = []
+    for flag, column, asked in (
+        ("--config", "config", options.configs),
+        ("--category", "category", options.categories),
+    ):
+        if not asked:
+            continue
+        held = [
+            value
+            for (value,) in con.execute(
+                f"select distinct {column} from marts.fct_conversations "  # column: a constant
+                f"where {column} is not null order by 1"
+            ).fetchall()
+        ]
+        for value in asked:
+            if value not in held:
+                warnings.append(
+                    f"{flag} {value} matches no conversation of the warehouse "
+                    f"({column}s held: {', '.join(held) or 'none'})"
+                )
+    return warnings
+
+
 def written_chars(conversation: Conversation, export_format: str) -> int:
     chars = conversation.message_chars or 0
     if export_format == "prompt-response":

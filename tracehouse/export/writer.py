@@ -129,7 +129,7 @@ def _export(
     data: dict[str, JsonlFile] = {}
     sidecars: dict[str, JsonlFile] = {}
     tokens: list[int] = []
-    result = ExportResult()
+    result = ExportResult(warnings=source.unmatched_filter_values(con, options))
     try:
         for part, path in output_paths(options.out, options.val_fraction).items():
             data[part] = JsonlFile(path)
