@@ -342,3 +342,22 @@ def test_ctrl_c_during_an_ingest_is_one_line_and_leaves_no_warehouse_behind(tmp_
             ).fetchone()[0]
             if landed:
                 assert con.execute("select count(*) from raw.conversations").fetchone()[0] == 0
+
+
+def test_a_db_path_ending_in_a_separator_and_an_empty_source_name_are_refused(
+    generated_dir, tmp_path
+):
+    """`--db adir/` was written as a file named `adir`; `--source-name ""` silently became the
+    path. Both are argument errors now, before any work."""
+    folder = tmp_path / "adir"
+    refused = tracehouse("ingest", str(generated_dir), "--db", f"{folder}/", check=False)
+    assert refused.returncode == 2
+    assert f"argument --db: {folder}/ names a folder" in refused.stderr
+    assert not folder.exists()
+    db = tmp_path / "wh.duckdb"
+    empty = tracehouse(
+        "ingest", str(generated_dir), "--db", str(db), "--source-name", " ", check=False
+    )
+    assert empty.returncode == 2
+    assert "argument --source-name: must not be empty" in empty.stderr
+    assert not db.exists()

@@ -14,7 +14,7 @@ from tracehouse.warehouse import DB_ENV, default_db_path
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
-        type=Path,
+        type=warehouse_file,
         default=None,
         metavar="PATH",
         help=f"warehouse file (default: ${DB_ENV}, else warehouse.duckdb at the repository root)",
@@ -34,6 +34,24 @@ def add_allow_stale_argument(parser: argparse.ArgumentParser) -> None:
         help="use the marts even when they do not reflect the raw layer (loads ingested since "
         "the last build, or a failed last build); refused by default",
     )
+
+
+def warehouse_file(text: str) -> Path:
+    """An argparse type: the warehouse's file. A path ending in a separator names a folder,
+    which Path would silently turn into a file of the folder's name."""
+    if text.endswith(("/", os.sep)):
+        example = Path(text) / "warehouse.duckdb"
+        raise argparse.ArgumentTypeError(
+            f"{text} names a folder; give the warehouse file, e.g. {example}"
+        )
+    return Path(text)
+
+
+def non_empty(text: str) -> str:
+    """An argparse type: a name that is not empty or only white space."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
 
 
 def positive_int(text: str) -> int:

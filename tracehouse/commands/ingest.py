@@ -12,6 +12,7 @@ from tracehouse.commands.common import (
     add_db_argument,
     add_quiet_argument,
     db_path,
+    non_empty,
     positive_int,
 )
 from tracehouse.progress import progress_bar, quiet_libraries, say
@@ -48,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", default="train", help="split to ingest (default: train)")
     parser.add_argument(
         "--source-name",
+        type=non_empty,
         default=None,
         metavar="NAME",
         help="name stored in the source column (default: the hub id or the absolute path)",
