@@ -3,7 +3,9 @@
 Hermes text is vectorised with pyarrow compute (`list_flatten`, `list_parent_indices`,
 `struct_field`); Python only touches the rare rows that have a problem worth recording.
 OpenAI and Anthropic messages are serialized one by one in Python
-(tracehouse.ingest.structured says how).
+(tracehouse.ingest.structured says how). Hermes message keys beside the role and the text
+(axolotl's `weight`, ...) land per message in `extra_keys`, a JSON object serialized as a
+row's `extra_columns` is.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class SchemaPlan:
     shape: Shape
     missing_columns: tuple[str, ...]
     extra_columns: tuple[str, ...]
+    value_type: pa.DataType | None = None  # hermes: the Arrow type of the messages' text
 
     @property
     def trace_format(self) -> str:
@@ -63,8 +66,8 @@ class SchemaPlan:
         return self.shape.messages_column
 
     @property
-    def dropped_message_fields(self) -> tuple[str, ...]:
-        """Hermes message keys beside the role and the text: not landed."""
+    def extra_message_keys(self) -> tuple[str, ...]:
+        """Hermes message keys beside the role and the text: kept in `extra_keys`."""
         used = (self.shape.role_key, self.shape.value_key)
         return tuple(key for key in self.shape.message_keys if key not in used)
 
@@ -93,9 +96,23 @@ class SchemaPlan:
                 found.append(
                     (name, "missing_message_key", f"messages have no {name!r} key; landed as null")
                 )
-        for name in self.dropped_message_fields:
+        if self.value_type is not None and not _is_text_type(self.value_type):
             found.append(
-                (name, "unlanded_message_key", f"message key {name!r} is not part of raw.messages")
+                (
+                    "value",
+                    "cast_message_value",
+                    f"message values are {self.value_type}, not text; landed cast to text "
+                    "(as Arrow casts: 1.0 as '1', true as 'true')",
+                )
+            )
+        for name in self.extra_message_keys:
+            found.append(
+                (
+                    name,
+                    "unlanded_message_key",
+                    f"message key {name!r} has no column in raw.messages; "
+                    "kept per message in raw.messages.extra_keys",
+                )
             )
         return found
 
@@ -106,6 +123,9 @@ def plan_schema(schema: pa.Schema, sample: Sample | None = None) -> SchemaPlan:
     shape = recognize(schema, sample)
     names = schema.names
     landed = {*CONVERSATION_FIELDS, shape.messages_column, shape.system_column}
+    value_type = None
+    if shape.trace_format == HERMES and shape.value_key is not None:
+        value_type = schema.field(shape.messages_column).type.value_type.field(shape.value_key).type
     return SchemaPlan(
         shape=shape,
         # a row without an id gets one derived from its content (a `derived_id` issue)
@@ -113,6 +133,7 @@ def plan_schema(schema: pa.Schema, sample: Sample | None = None) -> SchemaPlan:
             name for name in CONVERSATION_FIELDS if name not in names and name != "id"
         ),
         extra_columns=tuple(name for name in names if name not in landed),
+        value_type=value_type,
     )
 
 
@@ -180,6 +201,7 @@ class _Messages:
     roles: pa.Array
     values: pa.Array
     ids: pa.Array  # the conversation id of each message, as given
+    extra_keys: pa.Array  # the message's other keys as a JSON object (text), or null
 
 
 def explode_batch(batch: pa.Table, plan: SchemaPlan, meta: SliceMeta, first_row: int) -> Exploded:
@@ -238,6 +260,7 @@ def explode_batch(batch: pa.Table, plan: SchemaPlan, meta: SliceMeta, first_row:
             "role": messages.roles,
             "value": messages.values,
             "value_format": pa.array([value_format] * n_messages, pa.string()),
+            "extra_keys": messages.extra_keys,
         }
     ).select(list(MESSAGE_COLUMNS))
     message_bytes = int(pc.sum(pc.binary_length(messages.values)).as_py() or 0)
@@ -283,7 +306,8 @@ def _text_messages(lists: pa.Array, plan: SchemaPlan, row_index, ids, issues) ->
     _record_message_problems(
         flat, roles, values, message_rows, message_ids, message_index, issues, HERMES
     )
-    return _Messages(counts, parents, roles, values, message_ids)
+    extra_keys = _extra_message_keys(flat, plan.extra_message_keys)
+    return _Messages(counts, parents, roles, values, message_ids, extra_keys)
 
 
 def _structured_messages(batch, lists, plan: SchemaPlan, row_index, ids, issues) -> _Messages:
@@ -334,7 +358,8 @@ def _structured_messages(batch, lists, plan: SchemaPlan, row_index, ids, issues)
         plan.trace_format,
         null_messages=pc.is_null(value_array),
     )
-    return _Messages(counts, parents_array, role_array, value_array, message_ids)
+    extra_keys = pa.nulls(len(value_array), pa.string())  # the whole message is the value
+    return _Messages(counts, parents_array, role_array, value_array, message_ids, extra_keys)
 
 
 def _strings(values: list, field_name, rows, ids, message_index, issues: _Issues) -> pa.Array:
@@ -410,6 +435,20 @@ def _message_field(flat: pa.Array, key: str | None) -> pa.Array:
     if key is None:
         return pa.nulls(len(flat), pa.string())
     return _as_string(pc.struct_field(flat, key))
+
+
+def _is_text_type(kind: pa.DataType) -> bool:
+    """Types `_as_string` lands as given (binary as its text): no cast."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_string_view(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or pa.types.is_null(kind)
+    )
 
 
 def _as_string(array: pa.Array) -> pa.Array:
@@ -567,3 +606,21 @@ def _extra_columns(batch: pa.Table, names: tuple[str, ...]) -> pa.Array:
     columns = {name: python_values(batch.column(name)) for name in names}
     rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     return pa.array([json.dumps(row, ensure_ascii=False, default=str) for row in rows], pa.string())
+
+
+def _extra_message_keys(flat: pa.Array, names: tuple[str, ...]) -> pa.Array:
+    """Message keys the raw layer has no column for, kept per message as JSON text, as
+    `_extra_columns` keeps a row's (null when there are none, or the message is null)."""
+    if not names or not len(flat):
+        return pa.nulls(len(flat), pa.string())
+    columns = [python_values(pc.struct_field(flat, name)) for name in names]
+    present = pc.is_valid(flat).to_numpy(zero_copy_only=False)
+    return pa.array(
+        [
+            json.dumps(dict(zip(names, values, strict=True)), ensure_ascii=False, default=str)
+            if valid
+            else None
+            for valid, *values in zip(present, *columns, strict=True)
+        ],
+        pa.string(),
+    )

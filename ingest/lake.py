@@ -155,10 +155,13 @@ def _check_inside(lake: Path, directory: Path) -> None:
 
 def read_sql(lake: Path, table: str) -> str:
     """A DuckDB query over one lake table: the raw table's columns, in its order, with the
-    partition values typed as text (DuckDB would otherwise guess, e.g. a config `2024`)."""
+    partition values typed as text (DuckDB would otherwise guess, e.g. a config `2024`).
+    Files are matched by column name, so a slice written before a column was added (the
+    messages' `extra_keys`) reads it as null instead of failing the query."""
     pattern = lake.resolve() / table / "*" / "*" / "*" / "*.parquet"
     return (
         f"select {', '.join(TABLE_COLUMNS[table])} "
         f"from read_parquet({sql_literal(str(pattern))}, hive_partitioning = true, "
+        "union_by_name = true, "
         "hive_types = {'source': varchar, 'config': varchar, 'split': varchar})"
     )

@@ -7,7 +7,10 @@ from the content when the row has none) and may repeat.
 `trace_format` (conversations) is the shape the row came in: `hermes`, `openai` or
 `anthropic`. `value_format` (messages) says what `value` holds: `text`, the message text as
 given (Hermes/ShareGPT), or `openai` / `anthropic`, the whole message object as JSON (see
-tracehouse.ingest.structured for the exact serialization).
+tracehouse.ingest.structured for the exact serialization). `extra_keys` (messages) keeps the
+keys of a Hermes message that have no column (axolotl's `weight`, ...): the JSON object of
+those keys as given, serialized as `raw.conversations.extra_columns` is; null when the slice's
+messages have no other keys, or the message itself is null.
 """
 
 RAW_SCHEMA = "raw"
@@ -43,7 +46,8 @@ DDL: tuple[str, ...] = (
         message_index integer not null,
         role varchar,
         value varchar,
-        value_format varchar not null
+        value_format varchar not null,
+        extra_keys varchar
     )
     """,
     f"""
@@ -78,15 +82,21 @@ DDL: tuple[str, ...] = (
 
 # Columns added after the first release, at the end of their table (inserts are by position,
 # so a warehouse upgraded in place and a new one have the same column order): table, column,
-# the value of the rows an older ingest landed (all of them Hermes text).
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+# the value of the rows an older ingest landed (all of them Hermes text), or None for a
+# nullable column that those rows leave null. Added in this order, which is the DDL's.
+ADDED_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("conversations", "trace_format", "hermes"),
     ("messages", "value_format", "text"),
+    # an older ingest kept no message key beside the role and the text: null for its rows
+    ("messages", "extra_keys", None),
 )
 
 
-def upgrade_statements(table: str, column: str, value: str) -> tuple[str, ...]:
-    """Add a not-null column to a table that lacks it, filling its rows with `value`."""
+def upgrade_statements(table: str, column: str, value: str | None) -> tuple[str, ...]:
+    """Add a column to a table that lacks it: not null, its rows filled with `value`, or
+    nullable and null in every row when `value` is None."""
+    if value is None:
+        return (f"alter table {RAW_SCHEMA}.{table} add column {column} varchar",)
     return (
         f"alter table {RAW_SCHEMA}.{table} add column {column} varchar default '{value}'",
         f"alter table {RAW_SCHEMA}.{table} alter column {column} set not null",
@@ -122,6 +132,7 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
     "role",
     "value",
     "value_format",
+    "extra_keys",
 )
 
 ISSUE_COLUMNS: tuple[str, ...] = (

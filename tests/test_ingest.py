@@ -297,6 +297,89 @@ def test_role_and_content_keys_are_mapped_to_from_and_value(tmp_path):
     assert ("conversations", "mapped_message_keys") in {row[2:] for row in issues(db)}
 
 
+def test_message_keys_without_a_column_are_kept_per_message_in_extra_keys(tmp_path):
+    """axolotl's ShareGPT `weight` (and any other key beside from/value) lands per message in
+    raw.messages.extra_keys, serialized as raw.conversations.extra_columns is: json.dumps of
+    the keys as given (a null kept), null for a null message; one slice-level issue per key."""
+    weighted = pa.list_(
+        pa.struct(
+            [
+                ("from", pa.string()),
+                ("value", pa.string()),
+                ("weight", pa.int64()),
+                ("meta", pa.struct([("turn", pa.string())])),
+            ]
+        )
+    )
+    rows = [
+        {
+            "id": "a",
+            "conversations": [
+                {"from": "human", "value": "hi", "weight": 0, "meta": {"turn": "é"}},
+                {"from": "gpt", "value": "hello", "weight": 1, "meta": None},
+            ],
+        },
+        {"id": "b", "conversations": [None, {"from": "gpt", "value": "x", "weight": None}]},
+    ]
+    db = land(tmp_path, rows, message_type=weighted)
+    written = pq.read_table(tmp_path / "hub" / "data" / "kimi" / "train.parquet").to_pylist()
+    expected = [
+        (
+            row_index,
+            position,
+            None if given is None else given["from"],
+            None if given is None else given["value"],
+            None
+            if given is None
+            else json.dumps({"weight": given["weight"], "meta": given["meta"]}, ensure_ascii=False),
+        )
+        for row_index, row in enumerate(written)
+        for position, given in enumerate(row["conversations"])
+    ]
+    landed = query(
+        db,
+        "select row_index, message_index, role, value, extra_keys from raw.messages "
+        "order by row_index, message_index",
+    )
+    assert landed == expected
+    assert json.loads(landed[0][4]) == {"weight": 0, "meta": {"turn": "é"}}
+    assert json.loads(landed[3][4]) == {"weight": None, "meta": None}
+    kept = query(
+        db,
+        "select field, row_index, detail from raw.ingest_issues "
+        "where issue = 'unlanded_message_key' order by field",
+    )
+    assert [row[:2] for row in kept] == [("meta", None), ("weight", None)]
+    assert all("kept per message in raw.messages.extra_keys" in row[2] for row in kept)
+
+
+def test_messages_without_other_keys_have_null_extra_keys(tmp_path):
+    db = land(tmp_path, [{"id": "a", "conversations": [message("human", "hi")]}])
+    assert query(db, "select value, extra_keys from raw.messages") == [("hi", None)]
+    assert not {"unlanded_message_key", "cast_message_value"} & {row[3] for row in issues(db)}
+
+
+def test_a_message_value_that_is_not_text_is_cast_and_recorded_once(tmp_path):
+    numbers = pa.list_(pa.struct([("from", pa.string()), ("value", pa.int64())]))
+    rows = [
+        {"id": "a", "conversations": [{"from": "human", "value": 1}, {"from": "gpt", "value": 2}]},
+        {"id": "b", "conversations": [{"from": "gpt", "value": -30}]},
+    ]
+    db = land(tmp_path, rows, message_type=numbers)
+    written = pq.read_table(tmp_path / "hub" / "data" / "kimi" / "train.parquet").to_pylist()
+    assert query(db, "select value from raw.messages order by row_index, message_index") == [
+        (str(given["value"]),) for row in written for given in row["conversations"]
+    ]
+    cast = query(
+        db,
+        "select field, row_index, message_index, detail from raw.ingest_issues "
+        "where issue = 'cast_message_value'",
+    )
+    assert len(cast) == 1
+    assert cast[0][:3] == ("value", None, None)
+    assert "int64" in cast[0][3]
+
+
 def test_missing_tools_and_category_columns_land_as_nulls(tmp_path):
     table = pa.table(
         {

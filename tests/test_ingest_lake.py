@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import tracehouse.ingest.lake as lake_module
-from tests.conftest import tracehouse
+from tests.conftest import tracehouse, write_hub_layout
 from tracehouse.commands.ingest import ingest_source
 from tracehouse.ingest.errors import IngestError
 from tracehouse.ingest.explode import SliceMeta, explode_batch
@@ -246,3 +249,49 @@ def query_configs(db: Path) -> list[tuple]:
         return con.execute("select distinct config from raw.loads order by 1").fetchall()
     finally:
         con.close()
+
+
+def test_message_keys_without_a_column_reach_the_lake_beside_slices_written_without_them(
+    generated_dir, tmp_path
+):
+    """The lake mirrors raw.messages, extra_keys included; a slice whose file an older ingest
+    wrote (no extra_keys column) still reads back, its extra_keys null."""
+    db, lake = tmp_path / "wh.duckdb", tmp_path / "lake"
+    weighted = pa.list_(
+        pa.struct([("from", pa.string()), ("value", pa.string()), ("weight", pa.int64())])
+    )
+    table = pa.table(
+        {
+            "id": ["w"],
+            "conversations": pa.array(
+                [[{"from": "human", "value": "hi", "weight": 0}, {"from": "gpt", "value": "yo"}]],
+                weighted,
+            ),
+        }
+    )
+    source = write_hub_layout(tmp_path / "hub", {"weighted": table})
+    ingest_source(str(source), configs=[], split="train", db=db, quiet=True, lake=lake)
+    ingest_source(str(generated_dir), configs=["kimi"], split="train", db=db, quiet=True, lake=lake)
+    # the generated slice's messages file as an ingest before extra_keys wrote it
+    old = (
+        slice_dir(lake, "messages", str(generated_dir.resolve()), "kimi", "train")
+        / "part-0.parquet"
+    )
+    pq.write_table(pq.read_table(old).drop_columns(["extra_keys"]), old)
+    assert "extra_keys" not in pq.read_schema(old).names
+    assert lake_rows(lake, "messages") == raw_rows(db, "messages")
+    con = duckdb.connect()
+    try:
+        extra = con.execute(
+            f"select config, extra_keys from ({read_sql(lake, 'messages')}) "
+            "order by config, message_index"
+        ).fetchall()
+    finally:
+        con.close()
+    assert {value for config, value in extra if config == "kimi"} == {None}
+    assert [value for config, value in extra if config == "weighted"] == [
+        json.dumps({"weight": given["weight"]})
+        for given in pq.read_table(source / "data" / "weighted" / "train.parquet").to_pylist()[0][
+            "conversations"
+        ]
+    ]

@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import MESSAGE_TYPE, hermes_table, tracehouse, write_hub_layout
 from tracehouse.commands.ingest import ingest_source
+from tracehouse.ingest.schema import DDL
 from tracehouse.sample.dataset import generate_dataset
 
 CONFIGS = ("kimi", "glm-5.1")
@@ -548,6 +549,66 @@ def test_a_warehouse_of_an_older_ingest_gains_the_format_columns(tmp_path):
         "from information_schema.columns where column_name in ('trace_format', 'value_format') "
         "order by 1",
     ) == [("conversations", "trace_format", "NO", None), ("messages", "value_format", "NO", None)]
+    assert query(db, "select extra_keys from raw.messages where source = 'old'") == [(None,)]
+    assert table_columns(db) == table_columns(fresh_warehouse(tmp_path))
+
+
+def table_columns(db: Path) -> list[tuple]:
+    """Every raw table's columns in their order, with their type and nullability."""
+    return query(
+        db,
+        "select table_name, column_index, column_name, data_type, is_nullable "
+        "from duckdb_columns() where schema_name = 'raw' order by table_name, column_index",
+    )
+
+
+def fresh_warehouse(tmp_path: Path) -> Path:
+    """A warehouse that this ingest created."""
+    db = tmp_path / "fresh.duckdb"
+    ingest(write_jsonl(tmp_path / "fresh.jsonl", OPENAI_ROWS), db)
+    return db
+
+
+def test_a_warehouse_without_extra_keys_gains_it_where_a_new_one_has_it(tmp_path):
+    """The previous raw.messages (value_format, no extra_keys) is upgraded in place by the
+    next ingest: its rows keep a null extra_keys, the new slice's message keys land in it,
+    and the columns end in the order a new warehouse has."""
+    previous = tuple(statement.replace(",\n        extra_keys varchar", "") for statement in DDL)
+    assert previous != DDL
+    db = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(db)) as con:
+        for statement in previous:
+            con.execute(statement)
+        con.execute(
+            "insert into raw.messages values ('old', 'kimi', 'train', 0, 'x', 0, 'human', 'hi', "
+            "'text')"
+        )
+    weighted = pa.list_(
+        pa.struct([("from", pa.string()), ("value", pa.string()), ("weight", pa.int64())])
+    )
+    table = pa.table(
+        {
+            "id": ["w"],
+            "conversations": pa.array(
+                [[{"from": "human", "value": "hi", "weight": 0}, {"from": "gpt", "value": "yo"}]],
+                weighted,
+            ),
+        }
+    )
+    source = write_hub_layout(tmp_path / "hub", {"kimi": table})
+    ingest(source, db)
+    written = pq.read_table(source / "data" / "kimi" / "train.parquet").to_pylist()
+    assert query(
+        db,
+        "select source, message_index, extra_keys from raw.messages "
+        "order by source = 'old' desc, message_index",
+    ) == [("old", 0, None)] + [
+        (str(source), index, json.dumps({"weight": given["weight"]}))
+        for index, given in enumerate(written[0]["conversations"])
+    ]
+    (column,) = [row for row in table_columns(db) if row[2] == "extra_keys"]
+    assert column[3:] == ("VARCHAR", True)
+    assert table_columns(db) == table_columns(fresh_warehouse(tmp_path))
 
 
 def test_a_system_column_beside_openai_messages_lands_as_message_0(tmp_path):
