@@ -101,6 +101,26 @@ ANTHROPIC = {
     ],
 }
 
+# tracehouse's `messages` export of an Anthropic source: its tool messages keep `is_error`
+OPENAI_IS_ERROR = {
+    "id": "oe",
+    "messages": [
+        {"role": "user", "content": "go"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {
+                    "id": "u1",
+                    "type": "function",
+                    "function": {"name": "terminal", "arguments": '{"command": "ls"}'},
+                },
+            ],
+        },  # fmt: skip
+        {"role": "tool", "tool_call_id": "u1", "content": "fine", "is_error": True},
+        {"role": "assistant", "content": "Bye."},
+    ],
+}
 
 # hermes-function-calling-v1 style: call bodies written as Python literals, arguments first
 LITERAL_CALL = "{'arguments': {'symbol': 'TSLA', 'live': True, 'cursor': None}, 'name': 'quote'}"
@@ -129,7 +149,10 @@ def warehouse(tmp_path_factory) -> Path:
     for name, row in (("openai", OPENAI), ("anthropic", ANTHROPIC), ("hermes", HERMES_LITERAL)):
         folder = root / name
         folder.mkdir()
-        (folder / "rows.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+        rows = [row, OPENAI_IS_ERROR] if name == "openai" else [row]
+        (folder / "rows.jsonl").write_text(
+            "".join(json.dumps(one) + "\n" for one in rows), encoding="utf-8"
+        )
         tracehouse("ingest", str(folder), "--db", str(db), "--source-name", f"tests/{name}", "-q")
     tracehouse("build", "--db", str(db), "--", "--quiet")
     return db
@@ -198,6 +221,18 @@ def test_anthropic_blocks_thinking_and_is_error(warehouse):
     )
     # u1's result says "fine": no strict rule holds, its is_error does
     assert calls == [("terminal", "id", "error", "is_error"), ("web", "id", "ok", None)]
+
+
+def test_an_openai_tool_message_keeps_its_is_error(warehouse):
+    """The `messages` export writes an Anthropic result's is_error on its tool message; read
+    back as OpenAI, the result still failed (it said "fine": only is_error says otherwise)."""
+    calls = query(
+        warehouse,
+        "select c.tool_name, c.paired_by, c.status, c.error_kind from marts.fct_tool_calls as c "
+        "join staging.stg_hermes__conversations as v using (conversation_key) "
+        "where v.conversation_id = 'oe'",
+    )
+    assert calls == [("terminal", "id", "error", "is_error")]
     thinks = query(
         warehouse,
         "select b.block_index, b.think_words from intermediate.int_blocks_parsed as b "

@@ -17,7 +17,8 @@
   - a result (an OpenAI `tool`/`function` message, an Anthropic `tool_result` block) is a
     `<tool_response>` whose body is `{"tool_call_id": ..., "name": ..., "content": ...}`:
     content that is JSON text is written as that JSON, other text as a JSON string, and
-    `"is_error": true` is kept. An OpenAI tool message with neither `tool_call_id` nor
+    `"is_error": true` is kept (an Anthropic block's, and an OpenAI tool message's: OpenAI has
+    no such key, but tracehouse's `messages` export of an Anthropic source writes it there). An OpenAI tool message with neither `tool_call_id` nor
     `name` whose `content` starts with `<tool_response>` is a Hermes tool message carried as
     is (tracehouse's `messages` export writes a tool message it cannot structure so), and is
     read as that text.
@@ -36,7 +37,8 @@
             then json_extract_string({{ value }}, '$.content')
         when {{ value_format }} = 'openai' and {{ source_role }} in ('tool', 'function')
             then '<tool_response>' || {{ tracehouse.duckdb__result_body(
-                value ~ "->'$.tool_call_id'", value ~ "->'$.name'", value ~ "->'$.content'", 'null'
+                value ~ "->'$.tool_call_id'", value ~ "->'$.name'", value ~ "->'$.content'",
+                value ~ "->'$.is_error'"
             ) }} || '</tool_response>'
         when {{ value_format }} = 'openai'
             then coalesce('<think>' || {{ tracehouse.duckdb__json_as_text(value ~ "->'$.reasoning_content'") }} || '</think>', '')
