@@ -16,7 +16,7 @@ from tracehouse.errors import UserError
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DB_ENV = "TRACEHOUSE_DB"
 MEMORY_ENV = "TRACEHOUSE_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "1.1GB"  # DuckDB buffer pool; Python and dbt add ~0.5 GB
+DEFAULT_MEMORY_LIMIT = "1.25GB"  # DuckDB buffer pool; Python and dbt add ~0.5 GB
 # Rows per row group of the tables tracehouse writes (ingest, and the build through `held` and
 # profiles.yml). DuckDB scans a table one row group per thread, and the parse does all its
 # work in that scan's pipeline: with the default 122,880 rows, kimi's 184,851 messages are
