@@ -22,7 +22,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tracehouse.ingest.schema import CONVERSATION_COLUMNS, ISSUE_COLUMNS, MESSAGE_COLUMNS
-from tracehouse.ingest.shapes import ANTHROPIC, HERMES, OPENAI, Sample, Shape, recognize
+from tracehouse.ingest.shapes import (
+    ANTHROPIC,
+    HERMES,
+    OPENAI,
+    Sample,
+    Shape,
+    is_text_type,
+    recognize,
+)
 from tracehouse.ingest.structured import drop_nulls, dumps, is_json_type, python_values
 
 # Roles each shape's messages take; others are kept as given and recorded. Text messages also
@@ -96,7 +104,7 @@ class SchemaPlan:
                 found.append(
                     (name, "missing_message_key", f"messages have no {name!r} key; landed as null")
                 )
-        if self.value_type is not None and not _is_text_type(self.value_type):
+        if self.value_type is not None and not _is_text_value(self.value_type):
             found.append(
                 (
                     "value",
@@ -115,6 +123,11 @@ class SchemaPlan:
                 )
             )
         return found
+
+
+def _is_text_value(kind: pa.DataType) -> bool:
+    """Message text that lands as given (a dictionary of text decodes to it): no cast."""
+    return is_text_type(kind.value_type if pa.types.is_dictionary(kind) else kind)
 
 
 def plan_schema(schema: pa.Schema, sample: Sample | None = None) -> SchemaPlan:
@@ -435,20 +448,6 @@ def _message_field(flat: pa.Array, key: str | None) -> pa.Array:
     if key is None:
         return pa.nulls(len(flat), pa.string())
     return _as_string(pc.struct_field(flat, key))
-
-
-def _is_text_type(kind: pa.DataType) -> bool:
-    """Types `_as_string` lands as given (binary as its text): no cast."""
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    return (
-        pa.types.is_string(kind)
-        or pa.types.is_large_string(kind)
-        or pa.types.is_string_view(kind)
-        or pa.types.is_binary(kind)
-        or pa.types.is_large_binary(kind)
-        or pa.types.is_null(kind)
-    )
 
 
 def _as_string(array: pa.Array) -> pa.Array:

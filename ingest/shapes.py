@@ -153,7 +153,8 @@ def _list(keys: Iterable[str]) -> str:
     return ", ".join(keys) or "none"
 
 
-def _is_text(kind: pa.DataType) -> bool:
+def is_text_type(kind: pa.DataType) -> bool:
+    """A string or binary type (or null): text as it stands, no cast needed."""
     return (
         pa.types.is_string(kind)
         or pa.types.is_large_string(kind)
@@ -176,7 +177,7 @@ def _text_pair(item: pa.StructType, keys: tuple[str, ...]) -> tuple[str | None, 
         return role_key, value_key
     if OPENAI_MESSAGE_KEYS & set(keys):
         return None
-    if value_key is None or _is_text(item.field(value_key).type):
+    if value_key is None or is_text_type(item.field(value_key).type):
         return role_key, value_key
     return None
 
