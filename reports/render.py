@@ -25,6 +25,7 @@ from tracehouse.reports.words import many, num, pct
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DOCS_DIR_NAME = "dbt-docs"
+
 PREVIEW_CHARS = 300  # the replay shows this many characters of each step
 EXAMPLE_CHARS = 160  # and the tools table this many of each example failure
 REPLAY_STEP_LIMIT = 80  # steps shown per replayed conversation
@@ -40,6 +41,11 @@ OUTCOME_SHORT = {
     "cut_off": "cut off",
     "empty": "empty",
 }
+
+
+def temporary_report_path(out: Path) -> Path:
+    """Where the page is written before it is put in place: `.NAME.tmp` beside it."""
+    return out.with_name(f".{out.name}.tmp")
 
 
 def write_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | None = None) -> Path:
@@ -65,7 +71,7 @@ def write_report(db: Path, out: Path, *, docs: bool = True, stale: Freshness | N
         ) from None
     context["docs_href"] = generate_docs(db, out.parent) if docs else None
     html = render(context)
-    temporary = out.with_name(f".{out.name}.tmp")
+    temporary = temporary_report_path(out)
     try:
         temporary.write_text(html, encoding="utf-8")
         os.replace(temporary, out)

@@ -87,9 +87,9 @@ def check_out(out: Path) -> None:
 def report_paths(out: Path, docs: bool) -> list[Path]:
     """Every file the report writes: `out`, its temporary file and, with the docs, the dbt
     docs page beside it (as tracehouse.reports.render.write_report names them)."""
-    from tracehouse.reports.render import DOCS_DIR_NAME
+    from tracehouse.reports.render import DOCS_DIR_NAME, temporary_report_path
 
-    paths = [out, out.with_name(f".{out.name}.tmp")]
+    paths = [out, temporary_report_path(out)]
     if docs:
         paths.append(out.parent / DOCS_DIR_NAME / "index.html")
     return paths
