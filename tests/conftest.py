@@ -40,6 +40,17 @@ def pytest_unconfigure(config) -> None:
 
 
 MESSAGE_TYPE = pa.list_(pa.struct([("from", pa.string()), ("value", pa.string())]))
+# messages with axolotl's ShareGPT `weight` beside from/value (raw.messages.extra_keys)
+WEIGHTED_MESSAGE_TYPE = pa.list_(
+    pa.struct([("from", pa.string()), ("value", pa.string()), ("weight", pa.int64())])
+)
+WEIGHTED_ROW = {
+    "id": "w",
+    "conversations": [
+        {"from": "human", "value": "hi", "weight": 0},
+        {"from": "gpt", "value": "yo"},
+    ],
+}
 
 
 def write_hub_layout(root: Path, tables: dict[str, pa.Table]) -> Path:

@@ -7,12 +7,17 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import tracehouse.ingest.lake as lake_module
-from tests.conftest import tracehouse, write_hub_layout
+from tests.conftest import (
+    WEIGHTED_MESSAGE_TYPE,
+    WEIGHTED_ROW,
+    hermes_table,
+    tracehouse,
+    write_hub_layout,
+)
 from tracehouse.commands.ingest import ingest_source
 from tracehouse.ingest.errors import IngestError
 from tracehouse.ingest.explode import SliceMeta, explode_batch
@@ -257,18 +262,7 @@ def test_message_keys_without_a_column_reach_the_lake_beside_slices_written_with
     """The lake mirrors raw.messages, extra_keys included; a slice whose file an older ingest
     wrote (no extra_keys column) still reads back, its extra_keys null."""
     db, lake = tmp_path / "wh.duckdb", tmp_path / "lake"
-    weighted = pa.list_(
-        pa.struct([("from", pa.string()), ("value", pa.string()), ("weight", pa.int64())])
-    )
-    table = pa.table(
-        {
-            "id": ["w"],
-            "conversations": pa.array(
-                [[{"from": "human", "value": "hi", "weight": 0}, {"from": "gpt", "value": "yo"}]],
-                weighted,
-            ),
-        }
-    )
+    table = hermes_table([WEIGHTED_ROW], WEIGHTED_MESSAGE_TYPE)
     source = write_hub_layout(tmp_path / "hub", {"weighted": table})
     ingest_source(str(source), configs=[], split="train", db=db, quiet=True, lake=lake)
     ingest_source(str(generated_dir), configs=["kimi"], split="train", db=db, quiet=True, lake=lake)

@@ -17,7 +17,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import MESSAGE_TYPE, hermes_table, tracehouse, write_hub_layout
+from tests.conftest import (
+    MESSAGE_TYPE,
+    WEIGHTED_MESSAGE_TYPE,
+    WEIGHTED_ROW,
+    hermes_table,
+    tracehouse,
+    write_hub_layout,
+)
 from tracehouse.commands.ingest import ingest_source
 from tracehouse.ingest.schema import DDL
 from tracehouse.sample.dataset import generate_dataset
@@ -583,18 +590,7 @@ def test_a_warehouse_without_extra_keys_gains_it_where_a_new_one_has_it(tmp_path
             "insert into raw.messages values ('old', 'kimi', 'train', 0, 'x', 0, 'human', 'hi', "
             "'text')"
         )
-    weighted = pa.list_(
-        pa.struct([("from", pa.string()), ("value", pa.string()), ("weight", pa.int64())])
-    )
-    table = pa.table(
-        {
-            "id": ["w"],
-            "conversations": pa.array(
-                [[{"from": "human", "value": "hi", "weight": 0}, {"from": "gpt", "value": "yo"}]],
-                weighted,
-            ),
-        }
-    )
+    table = hermes_table([WEIGHTED_ROW], WEIGHTED_MESSAGE_TYPE)
     source = write_hub_layout(tmp_path / "hub", {"kimi": table})
     ingest(source, db)
     written = pq.read_table(source / "data" / "kimi" / "train.parquet").to_pylist()
