@@ -105,12 +105,16 @@ class SchemaPlan:
                     (name, "missing_message_key", f"messages have no {name!r} key; landed as null")
                 )
         if self.value_type is not None and not _is_text_value(self.value_type):
+            how = (
+                "landed as their JSON text"
+                if _is_nested(self.value_type)
+                else "landed cast to text (as Arrow casts: 1.0 as '1', true as 'true')"
+            )
             found.append(
                 (
                     "value",
                     "cast_message_value",
-                    f"message values are {self.value_type}, not text; landed cast to text "
-                    "(as Arrow casts: 1.0 as '1', true as 'true')",
+                    f"message values are {self.value_type}, not text; {how}",
                 )
             )
         for name in self.extra_message_keys:
@@ -447,7 +451,8 @@ def _combine(column: pa.ChunkedArray | pa.Array) -> pa.Array:
 def _message_field(flat: pa.Array, key: str | None) -> pa.Array:
     if key is None:
         return pa.nulls(len(flat), pa.string())
-    return _as_string(pc.struct_field(flat, key))
+    field = pc.struct_field(flat, key)
+    return _json_text(field) if _is_nested(field.type) else _as_string(field)
 
 
 def _as_string(array: pa.Array) -> pa.Array:
@@ -583,15 +588,20 @@ def _string_column(batch, name, n_rows, plan: SchemaPlan, rows, ids, issues) -> 
         return pa.nulls(n_rows, pa.string())
     column = _combine(batch.column(name))
     if _is_nested(column.type):
-        return pa.array(
-            [
-                value if value is None or isinstance(value, str) else dumps(drop_nulls(value))
-                for value in python_values(column)
-            ],
-            pa.string(),
-        )
+        return _json_text(column)
     values = _as_string(column)
     return _valid_utf8(values, name, rows, ids, None, issues)
+
+
+def _json_text(column: pa.Array) -> pa.Array:
+    """A list or an object per row as its JSON text (a string stays itself)."""
+    return pa.array(
+        [
+            value if value is None or isinstance(value, str) else dumps(drop_nulls(value))
+            for value in python_values(column)
+        ],
+        pa.string(),
+    )
 
 
 def _is_nested(kind: pa.DataType) -> bool:

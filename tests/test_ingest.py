@@ -380,6 +380,19 @@ def test_a_message_value_that_is_not_text_is_cast_and_recorded_once(tmp_path):
     assert "int64" in cast[0][3]
 
 
+def test_a_message_value_that_is_a_list_lands_as_its_json_text(tmp_path):
+    # Arrow cannot cast a list to text: this was a traceback
+    lists = pa.list_(pa.struct([("from", pa.string()), ("value", pa.list_(pa.string()))]))
+    rows = [{"id": "a", "conversations": [{"from": "gpt", "value": ["x", "é", None]}]}]
+    db = land(tmp_path, rows, message_type=lists)
+    [(value,)] = query(db, "select value from raw.messages")
+    assert json.loads(value) == ["x", "é", None]
+    [(detail,)] = query(
+        db, "select detail from raw.ingest_issues where issue = 'cast_message_value'"
+    )
+    assert "landed as their JSON text" in detail
+
+
 def test_missing_tools_and_category_columns_land_as_nulls(tmp_path):
     table = pa.table(
         {
