@@ -24,6 +24,7 @@ import codecs
 import gzip
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -38,6 +39,8 @@ JSON_SUFFIXES = (".json", ".jsonl")
 INT64 = range(-(2**63), 2**63)  # a larger integer is read by pyarrow as a double
 BLANK = object()  # what _json_rows yields for a blank line
 Path = tuple[str | int, ...]  # keys, and 0 for a list's elements, as `datasets` writes them
+# a UTF-16 surrogate escape, with the backslashes before it (an even number escape each other)
+SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
 
 
 @dataclass
@@ -235,6 +238,7 @@ def _rows_of(file: str, handle) -> Iterator[tuple[str, object]]:
             raise SourceError(_invalid(file, exc.lineno, exc)) from None
         except RecursionError:
             raise SourceError(f"{file}: nested too deeply to read") from None
+        _no_lone_surrogate(file, text, None)
         for number, row in enumerate(rows if isinstance(rows, list) else [rows], start=1):
             yield f"{file}, row {number}", row
         return
@@ -251,6 +255,7 @@ def _rows_of(file: str, handle) -> Iterator[tuple[str, object]]:
             raise SourceError(_invalid(file, number, exc)) from None
         except RecursionError:
             raise SourceError(f"{file}, line {number}: nested too deeply to read") from None
+        _no_lone_surrogate(file, line, number)
         yield f"{file}, line {number}", row
 
 
@@ -269,6 +274,31 @@ def _decoded(file: str, data: bytes, line: int | None) -> str:
             f"{file}, line {line}, column {column}: invalid UTF-8 ({exc.reason}, byte "
             f"0x{data[exc.start]:02x}); JSON files must be UTF-8: re-encode the file"
         ) from None
+
+
+def _no_lone_surrogate(file: str, text: str, line: int | None) -> None:
+    """A `\\ud800` escape without its pair is valid JSON to Python but no text: `datasets`
+    (pyarrow) stops at it naming neither line nor column, so it is a SourceError here."""
+    if "\\ud" not in text and "\\uD" not in text:
+        return
+    paired_at = -1  # where the low half of the last pair starts
+    for match in SURROGATE_ESCAPE.finditer(text):
+        slashes, code = match.group(1), int(match.group(2), 16)
+        escape = match.end(1) - 1  # the escape's own backslash
+        if len(slashes) % 2 == 0 or escape == paired_at:
+            continue  # a literal backslash before "u", or the low half of a pair
+        low = SURROGATE_ESCAPE.match(text, match.end())
+        if code < 0xDC00 and low and len(low.group(1)) == 1 and int(low.group(2), 16) >= 0xDC00:
+            paired_at = match.end()
+            continue
+        before = text[:escape]
+        if line is None:  # a whole array: the line of the escape
+            line = before.count("\n") + 1
+        column = escape - (before.rfind("\n") + 1) + 1
+        raise SourceError(
+            f"{file}, line {line}, column {column}: a lone UTF-16 surrogate escape "
+            f"(\\u{match.group(2)}) is not text; write the character, or its pair of escapes"
+        )
 
 
 def _kind(value: object) -> str:

@@ -143,6 +143,50 @@ def test_an_unterminated_string_is_named_once_with_its_column(tmp_path):
     )
 
 
+def test_a_lone_surrogate_escape_is_named_by_file_line_and_column(tmp_path):
+    """Python's json reads `\\ud800` alone; pyarrow stopped at it naming neither line nor
+    column ("The surrogate pair in string is invalid. in row 1")."""
+    lines = [json.dumps(conversation_row(index)) for index in range(3)]
+    lines[1] = lines[1].replace("hi 1", "hi \\ud800 1")
+    source = tmp_path / "lone.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    column = lines[1].index("\\ud800") + 1
+    line = refused(source, tmp_path / "wh.duckdb")
+    assert line == (
+        f"tracehouse ingest: error: {source}, line 2, column {column}: "
+        "a lone UTF-16 surrogate escape (\\ud800) is not text; write the character, or its "
+        "pair of escapes"
+    )
+
+
+def test_a_lone_low_surrogate_in_a_json_array_is_named_by_its_line(tmp_path):
+    text = json.dumps([conversation_row(index) for index in range(3)], indent=1)
+    text = text.replace("hi 2", "hi \\uDC00 2")
+    source = tmp_path / "rows.json"
+    source.write_text(text, encoding="utf-8")
+    line = refused(source, tmp_path / "wh.duckdb")
+    at = text.index("\\uDC00")
+    line_number = text[:at].count("\n") + 1
+    column = at - text[:at].rfind("\n")
+    assert line.startswith(
+        f"tracehouse ingest: error: {source}, line {line_number}, column {column}: "
+        "a lone UTF-16 surrogate escape (\\uDC00)"
+    )
+
+
+def test_surrogate_pairs_and_escaped_backslashes_land_as_text(tmp_path):
+    rows = [conversation_row(index) for index in range(2)]
+    # an emoji as a pair of escapes, and a literal backslash before "ud800"
+    lines = [json.dumps(row) for row in rows]
+    lines[0] = lines[0].replace("hi 0", "hi \\ud83d\\ude00 \\\\ud800 0")
+    source = tmp_path / "ok.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    tracehouse("ingest", str(source), "--db", str(db), "-q")
+    values = [row[-1] for row in landed_messages(db)]
+    assert "hi \U0001f600 \\ud800 0" in values
+
+
 # --- gzipped JSON ----------------------------------------------------------------------------
 
 
