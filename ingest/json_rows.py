@@ -11,7 +11,9 @@ quoted JSON text of every message of its chunk.
 `scan_json_rows` reads every row (`json.loads`) and notes, for every field, the kinds of its
 values and the keys of its objects. `features_for_every_row` types each field from all the
 rows. Where the rows disagree, by the rules `datasets` applies within its first 10 MB
-(objects with different keys, values of more than one kind), the field is JSON text. A
+(objects with different keys, values of more than one kind), the field is JSON text; but
+ShareGPT messages (each with `from`) that differ only in their keys are typed with every
+key, null where a message lacks it, as `datasets` reads them with those features. A
 message's field whose values are strings and something else is read with its whole message,
 so a `content` string that happens to be JSON text stays a string, which it would not if
 `content` alone were typed as JSON (`datasets` keeps such a string as it is and it is read
@@ -50,7 +52,19 @@ class Field:
     kinds: dict[str, str] = field(default_factory=dict)  # kind -> `FILE, line N` first seen
     keys: tuple[str, ...] | None = None  # the first object's keys, in its order
     keys_differ: bool = False  # an object with other keys, or an empty one
+    all_keys: dict[str, None] = field(default_factory=dict)  # every object's, in first order
+    lacks_from: bool = False  # an object without a `from` key (a ShareGPT message has one)
     has_float: bool = False  # a number that is not an integer
+
+    def is_sharegpt_message(self, path: Path) -> bool:
+        """ShareGPT messages (every one has `from`), some with keys others lack (axolotl's
+        `weight` on some turns): typed with every key, a message without one gets null."""
+        return (
+            len(path) == 2
+            and path[0] in MESSAGE_LIST_COLUMNS
+            and set(self.kinds) == {OBJECT}
+            and not self.lacks_from
+        )
 
 
 @dataclass
@@ -72,10 +86,10 @@ class JsonScan:
             if found is None:  # only nulls
                 continue
             if set(found.kinds) == {OBJECT}:
-                if found.keys_differ:
+                if found.keys_differ and not found.is_sharegpt_message(path):
                     mixed.append(path)
                 else:
-                    pending.extend(path + (key,) for key in found.keys or ())
+                    pending.extend(path + (key,) for key in found.all_keys)
             elif set(found.kinds) == {LIST}:
                 pending.append(path + (0,))
             elif len(found.kinds) > 1:
@@ -176,7 +190,7 @@ def _feature(scan: JsonScan, path: Path, json_paths: set[Path]) -> object:
         return datasets.Value("null")
     (kind,) = found.kinds  # one kind: where there are more, the path is in json_paths
     if kind == OBJECT:
-        return {key: _feature(scan, path + (key,), json_paths) for key in found.keys or ()}
+        return {key: _feature(scan, path + (key,), json_paths) for key in found.all_keys}
     if kind == LIST:
         return datasets.List(_feature(scan, path + (0,), json_paths))
     if kind == NUMBER:
@@ -211,7 +225,12 @@ def _note(fields: dict[Path, Field], path: Path, value: object, where: str) -> N
         if isinstance(value, dict):
             if found.keys is None:
                 found.keys = tuple(value)
-            found.keys_differ = found.keys_differ or not value or set(value) != set(found.keys)
+                found.all_keys = dict.fromkeys(value)
+                found.lacks_from = "from" not in value
+            elif not value or set(value) != set(found.keys):  # rare: only these are looked at
+                found.keys_differ = True
+                found.all_keys.update(dict.fromkeys(value))
+                found.lacks_from = found.lacks_from or "from" not in value
             pending.extend((path + (key,), item) for key, item in value.items())
         elif isinstance(value, list):
             pending.extend((path + (0,), item) for item in value)

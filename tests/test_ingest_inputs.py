@@ -187,6 +187,26 @@ def test_surrogate_pairs_and_escaped_backslashes_land_as_text(tmp_path):
     assert "hi \U0001f600 \\ud800 0" in values
 
 
+def test_sharegpt_messages_with_a_key_only_some_have_land_every_message(tmp_path):
+    """axolotl's `weight` on some turns only: the JSON scan typed such messages as JSON text,
+    and the ingest refused the file as no trace shape."""
+    rows = [conversation_row(index) for index in range(3)]
+    rows[1]["conversations"][1]["weight"] = 0
+    db = tmp_path / "wh.duckdb"
+    tracehouse("ingest", str(jsonl(tmp_path / "weights.jsonl", rows)), "--db", str(db), "-q")
+    assert landed_messages(db) == given_messages(rows)
+    weights = query(
+        db,
+        "select row_index, message_index, extra_keys from raw.messages "
+        "order by row_index, message_index",
+    )
+    assert [(row, index, json.loads(extra)["weight"]) for row, index, extra in weights] == [
+        (row_index, index, message.get("weight"))
+        for row_index, row in enumerate(rows)
+        for index, message in enumerate(row["conversations"])
+    ]
+
+
 # --- gzipped JSON ----------------------------------------------------------------------------
 
 
