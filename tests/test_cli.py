@@ -361,3 +361,49 @@ def test_a_db_path_ending_in_a_separator_and_an_empty_source_name_are_refused(
     assert empty.returncode == 2
     assert "argument --source-name: must not be empty" in empty.stderr
     assert not db.exists()
+
+
+@pytest.mark.parametrize("name", ["rows.parquet", "rows.csv", "rows.json"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("ingest", "DATA"),
+        ("build",),
+        ("sql", "select 1"),
+        ("report",),
+        ("export", "--format", "messages", "--out", "x.jsonl"),
+    ],
+    ids=["ingest", "build", "sql", "report", "export"],
+)
+def test_a_db_that_is_another_kind_of_file_is_refused_and_left_as_it_was(
+    generated_dir, tmp_path, name, command
+):
+    """DuckDB opens a `.parquet`, `.csv` or `.json` path as an in-memory database of views:
+    an ingest there reported its rows and kept none, and the others ended in a traceback."""
+    db = tmp_path / name
+    data_file = next(Path(generated_dir).rglob("*.parquet"))
+    db.write_bytes(data_file.read_bytes())
+    before = db.read_bytes()
+    args = [str(generated_dir) if word == "DATA" else word for word in command]
+    result = tracehouse(*args, "--db", str(db), check=False, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"tracehouse {command[0]}: error: {db}: ")
+    assert "not a valid DuckDB database file" in line
+    assert db.read_bytes() == before
+    assert not (tmp_path / f"{name}.wal").exists()
+
+
+def test_a_db_whose_folder_cannot_be_created_is_one_line(generated_dir, tmp_path):
+    """It was an OSError traceback."""
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    for db, reason in (
+        (blocker / "wh.duckdb", f"{blocker} is a file, not a folder"),
+        (blocker / "sub" / "wh.duckdb", f"cannot create {blocker / 'sub'} (Not a directory)"),
+    ):
+        for command in (("ingest", str(generated_dir)), ("run", str(generated_dir))):
+            result = tracehouse(*command, "--db", str(db), check=False, cwd=tmp_path)
+            assert result.returncode == 1
+            assert result.stderr.strip() == f"tracehouse {command[0]}: error: {db}: {reason}"

@@ -74,16 +74,26 @@ def connect(db: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         if not db.exists():
             ingest = tracehouse_command(["ingest", "SOURCE"], db)
             raise WarehouseError(f"{db}: no warehouse here yet; run `{ingest}` first")
-        try:
-            return duckdb.connect(str(db), read_only=True, config=config)
-        except duckdb.IOException as exc:
-            raise _open_error(db, exc) from exc
-    db.parent.mkdir(parents=True, exist_ok=True)
+        return _attached(db, duckdb.connect(config=config), attach_clause(db, read_only=True))
+    _make_folder(db)
     # A writer attaches the file, the one way to give its tables ROW_GROUP_SIZE; spill files
     # stay where DuckDB puts them for a file it opens itself.
     con = duckdb.connect(config={**config, "temp_directory": f"{db.resolve()}.tmp"})
+    return _attached(db, con, attach_clause(db))
+
+
+def attach_clause(db: Path, *, read_only: bool = False) -> str:
+    """What ATTACH takes to open the warehouse under its fixed catalog name. As a DuckDB file
+    whatever its name: DuckDB opens a `.parquet`, `.csv` or `.json` path as an empty
+    in-memory database of views over the file, where an ingest then landed nothing."""
+    options = "read_only" if read_only else f"row_group_size {ROW_GROUP_SIZE}"
+    return f"{sql_path_literal(db)} as {DBT_CATALOG} (type duckdb, {options})"
+
+
+def _attached(db: Path, con: duckdb.DuckDBPyConnection, clause: str) -> duckdb.DuckDBPyConnection:
+    """`con` with the warehouse attached (`clause`) and used as its default catalog."""
     try:
-        con.execute(f"attach {attach_clause(db)}")
+        con.execute(f"attach {clause}")
     except duckdb.IOException as exc:
         con.close()
         raise _open_error(db, exc) from exc
@@ -91,9 +101,14 @@ def connect(db: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def attach_clause(db: Path) -> str:
-    """What ATTACH takes to open the warehouse read-write under its fixed catalog name."""
-    return f"{sql_path_literal(db)} as {DBT_CATALOG} (row_group_size {ROW_GROUP_SIZE})"
+def _make_folder(db: Path) -> None:
+    """The warehouse's folder, created if missing; one that cannot be is a WarehouseError."""
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise WarehouseError(f"{db}: {exc.filename} is a file, not a folder") from None
+    except OSError as exc:
+        raise WarehouseError(f"{db}: cannot create {exc.filename} ({exc.strerror})") from None
 
 
 @contextmanager
@@ -103,7 +118,7 @@ def held(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     instance instead of opening the file, so no other process can open it between dbt's
     queries, nor while dbt parses. The connection's default catalog is the warehouse."""
     db = Path(db).resolve()
-    db.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(db)
     con = duckdb.connect(DBT_INSTANCE)
     try:
         attached = con.execute(
