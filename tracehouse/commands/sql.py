@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+
+import duckdb
 
 from tracehouse.commands.common import (
     add_db_argument,
@@ -15,7 +20,7 @@ from tracehouse.commands.common import (
     db_path,
     positive_int,
 )
-from tracehouse.errors import UserError
+from tracehouse.errors import UserError, is_interruption
 from tracehouse.progress import say
 from tracehouse.warehouse import connect, tracehouse_command
 
@@ -31,9 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sql",
         help="run a query read-only and print the result; no query opens the duckdb shell",
         description="Prints the result of QUERY as a table (or CSV / JSON lines). With no "
-        "QUERY, opens the `duckdb` shell read-only on the warehouse. The marts answer by "
-        "their bare names too (`select * from fct_tool_calls`): `tracehouse build` makes a "
-        "view in `main` for each.",
+        "QUERY, opens the `duckdb` shell read-only on the warehouse. Several statements "
+        "(`select 1; select 2`) run in turn and each result is printed, as the duckdb shell "
+        "does; an error stops at its statement. The marts answer by their bare names too "
+        "(`select * from fct_tool_calls`): `tracehouse build` makes a view in `main` for each.",
     )
     parser.add_argument(
         "query",
@@ -66,27 +72,34 @@ def run(args: argparse.Namespace) -> int:
         return open_shell(db)
     con = connect(db, read_only=True)
     try:
-        try:
-            relation = con.sql(args.query)
-        except Exception as exc:  # duckdb's whole message: hints and candidates included
-            raise UserError(str(exc).strip()) from exc
-        if relation is None:
-            return 0
-        if args.format == "table":
-            show(relation, args.max_rows)
-            rows = None
-        else:
-            table = relation.fetch_arrow_table()
-            write_rows(table, args.format)
-            rows = table.num_rows
+        with duckdb_errors():
+            for statement in duckdb.extract_statements(args.query):
+                relation = con.sql(statement)
+                if relation is None:  # a statement with no result (`set ...`)
+                    continue
+                if args.format == "table":
+                    show(relation, args.max_rows)
+                    continue
+                rows = write_csv(relation) if args.format == "csv" else write_json(relation)
+                say(f"{rows} row{'s' if rows != 1 else ''}", args.quiet)
     finally:
         con.close()
-    if rows is not None:
-        say(f"{rows} row{'s' if rows != 1 else ''}", args.quiet)
     return 0
 
 
-def show(relation, max_rows: int) -> None:
+@contextmanager
+def duckdb_errors() -> Iterator[None]:
+    """DuckDB's errors, from parsing to the last row fetched, as the user's error: its whole
+    message, hints and candidates included. Ctrl-C stays an interruption."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if is_interruption(exc):
+            raise
+        raise UserError(str(exc).strip()) from exc
+
+
+def show(relation: duckdb.DuckDBPyRelation, max_rows: int) -> None:
     """DuckDB's box table: cut to the terminal's width on a terminal, else every column."""
     if sys.stdout.isatty():
         relation.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)
@@ -95,17 +108,23 @@ def show(relation, max_rows: int) -> None:
     sys.stdout.flush()
 
 
-def write_rows(table, fmt: str) -> None:
-    if fmt == "csv":
-        import pyarrow.csv as pacsv
+def write_csv(relation: duckdb.DuckDBPyRelation) -> int:
+    """CSV by pyarrow. Returns the number of rows."""
+    import pyarrow.csv as pacsv
 
-        pacsv.write_csv(table, sys.stdout.buffer)
-    else:
-        import json
-
-        for row in table.to_pylist():
-            sys.stdout.write(json.dumps(row, default=json_value, ensure_ascii=False) + "\n")
+    table = relation.to_arrow_table()
+    pacsv.write_csv(table, sys.stdout.buffer)
     sys.stdout.flush()
+    return table.num_rows
+
+
+def write_json(relation: duckdb.DuckDBPyRelation) -> int:
+    """JSON lines, one object a row. Returns the number of rows."""
+    table = relation.to_arrow_table()
+    for row in table.to_pylist():
+        sys.stdout.write(json.dumps(row, default=json_value, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    return table.num_rows
 
 
 def json_value(value: object) -> object:
