@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import tracehouse
@@ -39,10 +40,23 @@ def test_an_error_raised_while_rows_are_fetched_is_an_error_line(db, fmt, query,
     assert result.stdout == ""
 
 
+def test_csv_writes_every_type_as_duckdbs_own_csv_writer_does(db, tmp_path):
+    query = (
+        "select [1, 2] as l, {'k': 'v'} as s, map {'a': 1} as m, '\\x00\\xff'::blob as b, "
+        "interval 3 day as i, timetz '01:02:03+01' as t, 1.50::decimal(10, 2) as d, "
+        "'say \"hi\"' as q, null as n"
+    )
+    expected = tmp_path / "expected.csv"
+    duckdb.connect().sql(query).to_csv(str(expected), header=True)
+    result = sql(db, query, "--format", "csv")
+    assert result.stdout == expected.read_text(encoding="utf-8")
+    assert result.stderr == "1 row\n"
+
+
 @pytest.mark.parametrize(
     ("fmt", "expected"),
     [
-        ("csv", '"first"\n1\n"second"\n2\n'),
+        ("csv", "first\n1\nsecond\n2\n"),
         ("json", '{"first": 1}\n{"second": 2}\n'),
     ],
 )

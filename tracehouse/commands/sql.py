@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -51,8 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--format",
         choices=("table", "csv", "json"),
         default="table",
-        help="output format: a table (every column when not on a terminal), CSV, or JSON lines "
-        "(default: table)",
+        help="output format: a table (every column when not on a terminal), CSV as DuckDB "
+        "writes it, or JSON lines (default: table)",
     )
     parser.add_argument(
         "--max-rows",
@@ -109,13 +111,19 @@ def show(relation: duckdb.DuckDBPyRelation, max_rows: int) -> None:
 
 
 def write_csv(relation: duckdb.DuckDBPyRelation) -> int:
-    """CSV by pyarrow. Returns the number of rows."""
-    import pyarrow.csv as pacsv
-
-    table = relation.to_arrow_table()
-    pacsv.write_csv(table, sys.stdout.buffer)
+    """DuckDB's own CSV (every type as its text, nested ones included), through a temporary
+    file: DuckDB writes to paths only. Returns the number of rows."""
+    with tempfile.TemporaryDirectory(prefix="tracehouse-sql-") as folder:
+        path = Path(folder) / "result.csv"
+        relation.to_csv(str(path), header=True)
+        csv.field_size_limit(2**31 - 1)  # a value of DuckDB's is as long as it is
+        with path.open(encoding="utf-8", newline="") as file:
+            rows = sum(1 for _ in csv.reader(file)) - 1  # the header
+        sys.stdout.flush()
+        with path.open("rb") as file:
+            shutil.copyfileobj(file, sys.stdout.buffer)
     sys.stdout.flush()
-    return table.num_rows
+    return rows
 
 
 def write_json(relation: duckdb.DuckDBPyRelation) -> int:
