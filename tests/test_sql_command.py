@@ -53,6 +53,35 @@ def test_csv_writes_every_type_as_duckdbs_own_csv_writer_does(db, tmp_path):
     assert result.stderr == "1 row\n"
 
 
+def test_a_piped_table_cuts_text_values_at_200_characters(db):
+    query = (
+        "select repeat('x', 1000) || 'END' as v, 12345 as n, 'short' as \"odd \"\"name\", [1] as l"
+    )
+    result = sql(db, query)
+    assert "END" not in result.stdout
+    header, types = result.stdout.splitlines()[1:3]
+    assert [name.strip() for name in header.strip("│").split("│")] == ["v", "n", 'odd "name', "l"]
+    assert [name.strip() for name in types.strip("│").split("│")] == [
+        "varchar",
+        "int32",
+        "varchar",
+        "int32[]",
+    ]
+    (row,) = [line for line in result.stdout.splitlines() if "x" * 10 in line]
+    assert "x" * 199 + "…" in row and "x" * 200 not in row
+    assert [value.strip() for value in row.strip("│").split("│")][1:] == ["12345", "short", "[1]"]
+
+
+def test_max_rows_is_at_most_what_a_table_shows(db):
+    refused = sql(db, "select * from range(10000)", "--max-rows", "10000", check=False)
+    assert refused.returncode == 2
+    assert "argument --max-rows: must be at most 9999" in refused.stderr
+    assert "--format csv or json print every row" in refused.stderr
+    assert refused.stdout == ""
+    result = sql(db, "select * from range(9999) t(i)", "--max-rows", "9999")
+    assert "│  9998 │" in result.stdout and "?" not in result.stdout
+
+
 @pytest.mark.parametrize(
     ("fmt", "expected"),
     [

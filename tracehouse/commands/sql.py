@@ -27,8 +27,12 @@ from tracehouse.progress import say
 from tracehouse.warehouse import connect, tracehouse_command
 
 DEFAULT_MAX_ROWS = 40
-# Without a terminal (a file, a pipe) the table shows every column; a value is cut at this
-# many characters (--format csv or json gives whole values).
+# DuckDB's table (relation.show) fetches at most 10,000 rows and, at that many, can only say
+# `? rows`: the most rows it shows whole is one fewer.
+MAX_TABLE_ROWS = 9_999
+# Without a terminal (a file, a pipe) the table shows every column; a text value is cut at
+# this many characters (--format csv or json gives whole values). DuckDB's own max_col_width
+# does not cut once max_width is this wide, so the cut is made in SQL.
 PIPED_COLUMN_CHARS = 200
 PIPED_WIDTH = 1_000_000
 
@@ -53,19 +57,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--format",
         choices=("table", "csv", "json"),
         default="table",
-        help="output format: a table (every column when not on a terminal), CSV as DuckDB "
-        "writes it, or JSON lines (default: table)",
+        help="output format: a table (not on a terminal: every column, text values cut at "
+        f"{PIPED_COLUMN_CHARS} characters), CSV as DuckDB writes it, or JSON lines "
+        "(default: table)",
     )
     parser.add_argument(
         "--max-rows",
-        type=positive_int,
+        type=table_rows,
         default=DEFAULT_MAX_ROWS,
         metavar="N",
-        help=f"rows shown in table format (default: {DEFAULT_MAX_ROWS}); csv and json print all",
+        help=f"rows shown in table format, at most {MAX_TABLE_ROWS} (default: "
+        f"{DEFAULT_MAX_ROWS}); csv and json print all",
     )
     add_db_argument(parser)
     add_quiet_argument(parser, "no summary line (the row count, on stderr)")
     parser.set_defaults(handler=run)
+
+
+def table_rows(text: str) -> int:
+    """An argparse type: a row count that DuckDB's table can show."""
+    rows = positive_int(text)
+    if rows > MAX_TABLE_ROWS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_TABLE_ROWS}, the most rows a table shows; "
+            "--format csv or json print every row"
+        )
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,8 +123,23 @@ def show(relation: duckdb.DuckDBPyRelation, max_rows: int) -> None:
     if sys.stdout.isatty():
         relation.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)
     else:
-        relation.show(max_rows=max_rows, max_width=PIPED_WIDTH, max_col_width=PIPED_COLUMN_CHARS)
+        cut_text(relation).show(max_rows=max_rows, max_width=PIPED_WIDTH)
     sys.stdout.flush()
+
+
+def cut_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """`relation` with its text values (VARCHAR, JSON) cut at PIPED_COLUMN_CHARS characters,
+    the last one `…`. Columns by position (`#1`): a result may have two of one name."""
+    if not any(type_.id == "varchar" for type_ in relation.types):
+        return relation  # nothing to cut: DuckDB's errors then quote less of our SQL
+    cut = PIPED_COLUMN_CHARS
+    columns = []
+    for position, (name, type_) in enumerate(zip(relation.columns, relation.types, strict=True), 1):
+        value = f"#{position}"
+        if type_.id == "varchar":
+            value = f"if(length({value}) > {cut}, left({value}, {cut - 1}) || '…', {value})"
+        columns.append(f'{value} as "{name.replace(chr(34), chr(34) * 2)}"')
+    return relation.project(", ".join(columns))
 
 
 def write_csv(relation: duckdb.DuckDBPyRelation) -> int:
