@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,15 @@ def db(tmp_path_factory) -> Path:
 
 def sql(db: Path, query: str, *options: str, check: bool = True):
     return tracehouse("sql", query, *options, "--db", str(db), check=check)
+
+
+def json_rows(text: str) -> list:
+    """Strict JSON lines: NaN and Infinity, which Python's json accepts, are refused."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    return [json.loads(line, parse_constant=refuse) for line in text.splitlines()]
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])
@@ -108,3 +118,31 @@ def test_a_later_statements_error_comes_after_the_earlier_results(db):
         "1 row",
         "tracehouse sql: error: Invalid Input Error: boom",
     ]
+
+
+def test_json_is_strict_json_nan_and_infinity_null_blobs_base64(db):
+    query = (
+        "select 'nan'::double as a, 'inf'::double as b, ['-inf'::float, 1.5] as c, "
+        "{'x': 'nan'::double} as d, '\\x00\\xff'::blob as e, "
+        "170141183460469231731687303715884105727::hugeint as f"
+    )
+    result = sql(db, query, "--format", "json")
+    assert json_rows(result.stdout) == [
+        {
+            "a": None,
+            "b": None,
+            "c": [None, 1.5],
+            "d": {"x": None},
+            "e": "AP8=",
+            "f": 170141183460469231731687303715884105727,
+        }
+    ]
+
+
+def test_json_refuses_two_columns_of_one_name(db):
+    result = sql(db, "select 1 as a, 'x' as a, 2 as b", "--format", "json", check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("tracehouse sql: error: ")
+    assert '"a"' in result.stderr and "as" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stdout == ""

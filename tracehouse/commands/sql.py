@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import json
+import math
 import os
 import shutil
 import sys
@@ -58,8 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("table", "csv", "json"),
         default="table",
         help="output format: a table (not on a terminal: every column, text values cut at "
-        f"{PIPED_COLUMN_CHARS} characters), CSV as DuckDB writes it, or JSON lines "
-        "(default: table)",
+        f"{PIPED_COLUMN_CHARS} characters), CSV as DuckDB writes it, or JSON lines (NaN and "
+        "infinities as null, blobs as base64; a result with two columns of one name is "
+        "refused) (default: table)",
     )
     parser.add_argument(
         "--max-rows",
@@ -160,18 +163,43 @@ def write_csv(relation: duckdb.DuckDBPyRelation) -> int:
 
 def write_json(relation: duckdb.DuckDBPyRelation) -> int:
     """JSON lines, one object a row. Returns the number of rows."""
+    names = relation.columns
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise UserError(
+            f'--format json: the result has two columns named "{twice}"; give them '
+            "different names (`select ... as other_name`)"
+        )
     table = relation.to_arrow_table()
     for row in table.to_pylist():
-        sys.stdout.write(json.dumps(row, default=json_value, ensure_ascii=False) + "\n")
+        try:
+            line = json.dumps(row, default=json_value, ensure_ascii=False, allow_nan=False)
+        except ValueError:  # NaN or an infinity, which JSON has no word for
+            line = json.dumps(finite(row), default=json_value, ensure_ascii=False)
+        sys.stdout.write(line + "\n")
     sys.stdout.flush()
     return table.num_rows
 
 
+def finite(value: object) -> object:
+    """`value` with NaN and infinities, however deep, as None (null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
+
+
 def json_value(value: object) -> object:
     """What json cannot write itself: decimals (DuckDB's sums of integers are HUGEINT, which
-    arrives as a decimal) as numbers, anything else (dates, times, UUIDs) as text."""
+    arrives as a decimal) as numbers, blobs as base64, anything else (dates, times, UUIDs) as
+    text."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     return str(value)
 
 
