@@ -146,3 +146,13 @@ def test_json_refuses_two_columns_of_one_name(db):
     assert '"a"' in result.stderr and "as" in result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert result.stdout == ""
+
+
+def test_json_of_a_value_python_cannot_hold_is_an_error_line(db):
+    """An infinite date has no Python form: it was an OverflowError traceback."""
+    result = sql(db, "select 'infinity'::date as d", "--format", "json", check=False)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("tracehouse sql: error: --format json: a value has no Python form")
+    assert "--format csv" in line
+    assert sql(db, "select 'infinity'::date as d", "--format", "csv").stdout == "d\ninfinity\n"

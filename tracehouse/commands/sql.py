@@ -171,7 +171,14 @@ def write_json(relation: duckdb.DuckDBPyRelation) -> int:
             "different names (`select ... as other_name`)"
         )
     table = relation.to_arrow_table()
-    for row in table.to_pylist():
+    try:
+        rows = table.to_pylist()
+    except OverflowError as exc:  # Python's dates end at year 9999: `'infinity'::date`
+        raise UserError(
+            f"--format json: a value has no Python form ({exc}); cast it to text in the "
+            "query (`select x::varchar`) or use --format csv"
+        ) from None
+    for row in rows:
         try:
             line = json.dumps(row, default=json_value, ensure_ascii=False, allow_nan=False)
         except ValueError:  # NaN or an infinity, which JSON has no word for
