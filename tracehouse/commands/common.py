@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tracehouse.errors import UserError
@@ -47,22 +48,34 @@ def warehouse_file(text: str) -> Path:
     return Path(text)
 
 
-def non_empty(text: str) -> str:
-    """An argparse type: a name that is not empty or only white space."""
+def plain_name(text: str) -> str:
+    """An argparse type: a name that is not empty or only white space, and holds no control
+    characters (a newline in a name would split every message that quotes it)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("must not be empty")
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise argparse.ArgumentTypeError(f"must not contain control characters, got {text!r}")
     return text
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def whole_number(minimum: int = 1, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `minimum` to `maximum` (if given)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = whole_number(1)  # a whole number of at least 1
 
 
 def db_path(args: argparse.Namespace) -> Path:

@@ -12,8 +12,8 @@ from tracehouse.commands.common import (
     add_db_argument,
     add_quiet_argument,
     db_path,
-    non_empty,
-    positive_int,
+    plain_name,
+    whole_number,
 )
 from tracehouse.progress import progress_bar, quiet_libraries, say
 from tracehouse.warehouse import MEMORY_ENV, connect, sql_literal
@@ -23,6 +23,9 @@ from tracehouse.warehouse import MEMORY_ENV, connect, sql_literal
 # 512 MB, 2.3 GB at the same speed. $TRACEHOUSE_MEMORY_LIMIT, when set, still wins.
 INGEST_MEMORY_LIMIT = "512MB"
 DEFAULT_BATCH_ROWS = 500  # tracehouse.ingest.pipeline.DEFAULT_BATCH_ROWS, without importing it
+# Far above any useful batch (memory grows with it), and within the C long that pyarrow's
+# batch size is (a larger number was an OverflowError traceback).
+MAX_BATCH_ROWS = 1_000_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,26 +44,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--config",
+        type=plain_name,
         action="append",
         default=[],
         metavar="NAME",
         help="config to ingest (repeatable; default: every config the source declares)",
     )
-    parser.add_argument("--split", default="train", help="split to ingest (default: train)")
+    parser.add_argument(
+        "--split", type=plain_name, default="train", help="split to ingest (default: train)"
+    )
     parser.add_argument(
         "--source-name",
-        type=non_empty,
+        type=plain_name,
         default=None,
         metavar="NAME",
         help="name stored in the source column (default: the hub id or the absolute path)",
     )
     parser.add_argument(
         "--batch-rows",
-        type=positive_int,
+        type=whole_number(1, MAX_BATCH_ROWS),
         default=DEFAULT_BATCH_ROWS,
         metavar="N",
         help="rows read, exploded and inserted at a time; memory grows with it "
-        f"(default: {DEFAULT_BATCH_ROWS})",
+        f"(default: {DEFAULT_BATCH_ROWS}, at most {MAX_BATCH_ROWS:,})",
     )
     parser.add_argument(
         "--lake",
