@@ -33,6 +33,7 @@ from tracehouse.warehouse import sql_literal
 
 LAKE_TABLES = ("conversations", "messages", "ingest_issues", "loads")
 PARTITION_COLUMNS = ("source", "config", "split")
+PARTITION_FLAGS = {"source": "--source-name", "config": "--config", "split": "--split"}
 FILE_NAME = "part-0.parquet"
 ROW_GROUP_ROWS = 16_384  # ~40 MB of kimi messages: Spark splits work by row group
 # A row group is buffered whole before it is written, per thread; messages of a few hundred
@@ -71,7 +72,8 @@ def slice_dir(lake: Path, table: str, source: str, config: str, split: str) -> P
         if size > MAX_NAME_BYTES:
             raise LakeError(
                 f"{column} {value[:60]!r}... is too long for a directory name in the lake "
-                f"({size} bytes encoded, at most {MAX_NAME_BYTES}); give a shorter --source-name"
+                f"({size} bytes encoded, at most {MAX_NAME_BYTES}); give a shorter "
+                f"{PARTITION_FLAGS[column]}"
             )
         parts.append(name)
     root = lake.resolve()
@@ -88,7 +90,10 @@ def check_slices(lake: Path, keys: Iterable[tuple[str, str, str]]) -> None:
         raise LakeError(f"{lake}: the lake must be a directory, and {existing} is a file")
     for source, config, split in keys:
         for table in LAKE_TABLES:
-            slice_dir(lake, table, source, config, split)
+            directory = slice_dir(lake, table, source, config, split)
+            nearest = next(path for path in (directory, *directory.parents) if path.exists())
+            if not os.access(nearest, os.W_OK | os.X_OK):  # a read-only mount, as root too
+                raise LakeError(f"{lake}: the lake cannot be written ({nearest} is not writable)")
 
 
 @dataclass
@@ -125,7 +130,13 @@ def stage_slice(
         for table in LAKE_TABLES:
             directory = slice_dir(lake, table, source, config, split)
             _check_inside(lake, directory)  # before mkdir: a symlink inside the lake
-            directory.mkdir(parents=True, exist_ok=True)
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # one check_slices could not foresee
+                raise LakeError(
+                    f"{lake}: the lake cannot be written (creating {directory}: "
+                    f"{exc.strerror or exc})"
+                ) from exc
             _check_inside(lake, directory)
             final = directory / FILE_NAME
             # Hidden (leading dot, no .parquet suffix): Spark, Hive and `*.parquet` globs skip it.

@@ -3,11 +3,16 @@ what was wrong (exit 1), never a traceback, and no warehouse file where there wa
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import tracehouse
+from tests.conftest import REPO_ROOT, tracehouse, write_hub_layout
 
 LONG = "a" * 300  # a directory name of more than 255 bytes
 
@@ -59,4 +64,92 @@ def test_names_that_would_land_empty_or_across_lines_are_argument_errors(
     db = tmp_path / "wh.duckdb"
     result = tracehouse("ingest", str(generated_dir), option, value, "--db", str(db), check=False)
     _usage_error(result, "ingest", f"argument {option}: {message}")
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("column", ["source", "config", "split"])
+def test_a_name_too_long_for_the_lake_names_its_own_flag(generated_dir, tmp_path, column):
+    """The advice was `give a shorter --source-name` whichever value was too long."""
+    data = next(Path(generated_dir).rglob("*.parquet"))
+    args = [str(data)]
+    if column == "source":
+        args += ["--source-name", LONG]
+    elif column == "config":
+        args += ["--config", LONG]
+    else:  # a split is one the dataset declares
+        hub = write_hub_layout(tmp_path / "hub", {"kimi": pq.read_table(data)})
+        readme = hub / "README.md"
+        readme.write_text(readme.read_text().replace("split: train", f"split: {LONG}"))
+        args = [str(hub), "--split", LONG]
+    db, lake = tmp_path / "wh.duckdb", tmp_path / "lake"
+    result = tracehouse("ingest", *args, "--lake", str(lake), "--db", str(db), check=False)
+    line = _one_line_error(result, "ingest", f"{column} 'aaa")
+    flag = {"source": "--source-name", "config": "--config", "split": "--split"}[column]
+    assert "is too long for a directory name in the lake" in line
+    assert line.endswith(f"; give a shorter {flag}")
+    assert not db.exists() and not lake.exists()
+
+
+def _read_only_mount(folder: Path, *command: str) -> subprocess.CompletedProcess:
+    """`command` (a tracehouse command) run with `folder` mounted read-only, in a mount
+    namespace of its own (as root, where permission bits refuse nothing)."""
+    folder.mkdir()
+    script = (
+        f"mount --bind {shlex.quote(str(folder))} {shlex.quote(str(folder))} && "
+        f"mount -o remount,bind,ro {shlex.quote(str(folder))} && "
+        f"exec {shlex.join([sys.executable, '-m', 'tracehouse.cli', *command])}"
+    )
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, cwd=REPO_ROOT
+    )
+
+
+def _can_mount_read_only(tmp_path: Path) -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    script = (
+        f"mount --bind {probe} {probe} && mount -o remount,bind,ro {probe} && ! touch {probe}/x"
+    )
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True)
+    return done.returncode == 0
+
+
+def test_a_lake_that_cannot_be_created_is_one_line_and_leaves_no_warehouse(generated_dir, tmp_path):
+    """A lake folder that cannot be made (under /sys, where even root cannot make one) was an
+    OSError traceback from inside the ingest's transaction, and left a new empty warehouse."""
+    if not Path("/sys").is_dir() or _sys_is_writable():
+        pytest.skip("needs a /sys where no folder can be made")
+    db = tmp_path / "wh.duckdb"
+    result = tracehouse(
+        "ingest", str(generated_dir), "--config", "kimi", "--lake", "/sys/lake", "--db", str(db),
+        check=False,
+    )  # fmt: skip
+    _one_line_error(result, "ingest", "/sys/lake: the lake cannot be written (")
+    assert not db.exists() and not Path(f"{db}.wal").exists()
+
+
+def _sys_is_writable() -> bool:
+    try:
+        Path("/sys/tracehouse-probe").mkdir()
+    except OSError:
+        return False
+    Path("/sys/tracehouse-probe").rmdir()
+    return True
+
+
+def test_a_lake_on_a_read_only_mount_is_refused_before_the_warehouse_is_touched(
+    generated_dir, tmp_path
+):
+    if not _can_mount_read_only(tmp_path):
+        pytest.skip("needs `unshare -m` and mount (root in a namespace)")
+    read_only, db = tmp_path / "ro", tmp_path / "wh.duckdb"
+    lake = read_only / "lake"
+    result = _read_only_mount(
+        read_only, "ingest", str(generated_dir), "--lake", str(lake), "--db", str(db)
+    )
+    _one_line_error(
+        result, "ingest", f"{lake}: the lake cannot be written ({read_only} is not writable)"
+    )
     assert not db.exists()

@@ -8,11 +8,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import duckdb
+
 from tracehouse.commands.common import (
     add_db_argument,
     add_quiet_argument,
     db_path,
     plain_name,
+    warehouse_files,
     whole_number,
 )
 from tracehouse.progress import progress_bar, quiet_libraries, say
@@ -176,15 +179,34 @@ def _land(prepared: list, db: Path, batch_rows: int, quiet: bool, lake: Path | N
         bars.append(SliceProgress(loaded.num_rows, f"ingest {loaded.config}", quiet))
         return bars[-1]
 
+    new_warehouse = not db.exists()
     con = connect(db)
-    if MEMORY_ENV not in os.environ:
-        con.execute(f"set memory_limit = '{INGEST_MEMORY_LIMIT}'")
     try:
+        if MEMORY_ENV not in os.environ:
+            con.execute(f"set memory_limit = '{INGEST_MEMORY_LIMIT}'")
         return ingest_slices(con, prepared, batch_rows=batch_rows, on_slice=on_slice, lake=lake)
+    except BaseException:
+        # a failed ingest leaves no warehouse where there was none; one that committed its
+        # slices and then failed to publish the lake's files is kept
+        if new_warehouse and not _holds_loads(con):
+            con.close()  # DuckDB's lock released before its files go
+            for path in warehouse_files(db):
+                path.unlink(missing_ok=True)
+        raise
     finally:
         con.close()
         for bar in bars:
             bar.close()
+
+
+def _holds_loads(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse has a committed load; when unsure (an error), that it has."""
+    try:
+        return con.execute("select count(*) from raw.loads").fetchone()[0] > 0
+    except duckdb.CatalogException:  # no raw.loads: nothing was ever landed
+        return False
+    except duckdb.Error:
+        return True
 
 
 class SliceProgress:
