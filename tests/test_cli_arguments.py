@@ -153,3 +153,38 @@ def test_a_lake_on_a_read_only_mount_is_refused_before_the_warehouse_is_touched(
         result, "ingest", f"{lake}: the lake cannot be written ({read_only} is not writable)"
     )
     assert not db.exists()
+
+
+def test_generate_where_no_folder_can_be_made_is_one_line(tmp_path):
+    """An OUT_DIR below a file (or on a read-only disk) was an OSError traceback."""
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("")
+    out = blocker / "gen"
+    result = tracehouse("generate", str(out), "--conversations", "2", check=False)
+    _one_line_error(result, "generate", f"{out}: cannot write the dataset (Not a directory: ")
+    if _can_mount_read_only(tmp_path):
+        read_only = tmp_path / "ro"
+        out = read_only / "gen"
+        result = _read_only_mount(read_only, "generate", str(out), "--conversations", "2")
+        _one_line_error(result, "generate", f"{out}: cannot write the dataset (Read-only")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--duplicate-ids", "5"),
+            "argument --duplicate-ids: must be less than --conversations (5), got 5",
+        ),
+        (("--duplicate-ids", "-1"), "argument --duplicate-ids: must be at least 0, got -1"),
+        (("--conversations", "0"), "argument --conversations: must be at least 1, got 0"),
+    ],
+)
+def test_generate_counts_out_of_range_are_argument_errors_naming_the_flag(tmp_path, args, message):
+    """`--duplicate-ids 5` of 5 conversations said `duplicate_ids must be ...` (the Python
+    name) and exited 1."""
+    out = tmp_path / "gen"
+    base = ["--conversations", "5"] if args[0] != "--conversations" else []
+    result = tracehouse("generate", str(out), *base, *args, check=False)
+    _usage_error(result, "generate", message)
+    assert not out.exists()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 from pathlib import Path
 
-from tracehouse.commands.common import add_quiet_argument
+from tracehouse.commands.common import add_quiet_argument, positive_int, whole_number
 from tracehouse.errors import UserError
 from tracehouse.progress import progress_bar, say
 
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--conversations",
-        type=int,
+        type=positive_int,
         required=True,
         metavar="N",
         help="conversations per config (required)",
@@ -43,10 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--duplicate-ids",
-        type=int,
+        type=whole_number(0),
         default=0,
         metavar="K",
-        help="rows per config that reuse an earlier row's id (for ingest tests; default: 0)",
+        help="rows per config that reuse an earlier row's id, fewer than --conversations "
+        "(for ingest tests; default: 0)",
     )
     parser.add_argument(
         "--format",
@@ -58,14 +60,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(Messages content blocks, JSON lines) (default: hermes)",
     )
     add_quiet_argument(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=partial(run, parser=parser))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, *, parser: argparse.ArgumentParser) -> int:
     from tracehouse.sample.dataset import generate_dataset
 
-    if args.conversations < 1:
-        raise UserError("--conversations must be at least 1")
+    if args.duplicate_ids >= args.conversations:
+        parser.error(
+            "argument --duplicate-ids: must be less than --conversations "
+            f"({args.conversations}), got {args.duplicate_ids}"
+        )
     if args.out_dir.is_dir() and any(args.out_dir.iterdir()):
         # files of an earlier dataset would stay beside the new one (train.parquet beside a
         # new train.jsonl), and ingest would refuse the folder for its mixed file types
@@ -87,6 +92,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    except OSError as exc:  # a folder that cannot be created or written
+        raise UserError(
+            f"{args.out_dir}: cannot write the dataset ({exc.strerror or exc}: "
+            f"{exc.filename or args.out_dir})"
+        ) from exc
     finally:
         bar.close()
     total = truth["total"]
