@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import REPO_ROOT, tracehouse, write_hub_layout
+from tests.conftest import REPO_ROOT, hermes_table, tracehouse, write_hub_layout
 
 LONG = "a" * 300  # a directory name of more than 255 bytes
 
@@ -188,3 +188,23 @@ def test_generate_counts_out_of_range_are_argument_errors_naming_the_flag(tmp_pa
     result = tracehouse("generate", str(out), *base, *args, check=False)
     _usage_error(result, "generate", message)
     assert not out.exists()
+
+
+def test_export_with_allow_stale_warns_that_the_marts_are_stale(built_warehouse, tmp_path):
+    """`report --allow-stale` says its marts are stale; the export said nothing."""
+    db = tmp_path / "stale.duckdb"
+    shutil.copyfile(built_warehouse["db"], db)
+    newer = write_hub_layout(tmp_path / "newer", {"extra": hermes_table([{"id": "n1"}])})
+    tracehouse("ingest", str(newer), "--db", str(db), "-q")
+    out = tmp_path / "s.jsonl"
+    result = tracehouse(
+        "export", "--db", str(db), "--format", "messages", "--out", str(out), "--allow-stale",
+        "-q",
+    )  # fmt: skip
+    warning = (
+        "warning: the marts are stale (used with --allow-stale): the raw layer holds 1 load "
+        "the marts were not built from ("
+    )
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("warning: the marts")]
+    assert line.startswith(warning) and "[extra/train]" in line
+    assert line.endswith(f"; run `tracehouse build --db {db}` for marts of everything ingested")

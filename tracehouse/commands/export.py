@@ -12,7 +12,8 @@ from tracehouse.commands.common import (
     add_quiet_argument,
     db_path,
 )
-from tracehouse.freshness import check_fresh
+from tracehouse.freshness import Freshness, check_fresh
+from tracehouse.warehouse import tracehouse_command
 
 FORMATS = ("messages", "sharegpt", "prompt-response")
 TOOLS_PLACES = ("none", "column")
@@ -168,13 +169,25 @@ def run(args: argparse.Namespace) -> int:
         weights=args.weights,
         special_tokens=args.special_tokens,
     )
-    check_fresh(db_path(args), allow_stale=args.allow_stale)
+    freshness = check_fresh(db_path(args), allow_stale=args.allow_stale)
     result = export(db_path(args), options, quiet=args.quiet)
-    for warning in result.warnings:
+    for warning in [*stale_warning(freshness, db_path(args)), *result.warnings]:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(summary(result), file=sys.stderr)
     return 0
+
+
+def stale_warning(freshness: Freshness, db: Path) -> list[str]:
+    """What the report's header says of marts used with --allow-stale, for the export."""
+    if not freshness.stale:
+        return []
+    covered = len(freshness.covered)
+    return [
+        f"the marts are stale (used with --allow-stale): {freshness.problem}. They cover "
+        f"{covered} load{'s' if covered != 1 else ''}; run `{tracehouse_command(['build'], db)}` "
+        "for marts of everything ingested"
+    ]
 
 
 def summary(result) -> str:
