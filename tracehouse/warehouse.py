@@ -101,6 +101,14 @@ def _attached(db: Path, con: duckdb.DuckDBPyConnection, clause: str) -> duckdb.D
     return con
 
 
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second connection to the warehouse `con` holds, for another thread: DuckDB starts a
+    cursor in the in-memory instance's own catalog, so it is pointed at the warehouse too."""
+    second = con.cursor()
+    second.execute(f"use {DBT_CATALOG}")
+    return second
+
+
 def _make_folder(db: Path) -> None:
     """The warehouse's folder, created if missing; one that cannot be is a WarehouseError."""
     try:

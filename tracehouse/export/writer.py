@@ -33,7 +33,7 @@ from tracehouse.export.options import (
     written_paths,
 )
 from tracehouse.progress import progress_bar
-from tracehouse.warehouse import connect
+from tracehouse.warehouse import connect, cursor
 
 
 @dataclass
@@ -253,7 +253,7 @@ def _outputs(
     built, so at most two batches' text is in memory."""
     if not batches:
         return
-    reader = con.cursor()
+    reader = cursor(con)
     try:
         quiet_connection(reader)
         with ThreadPoolExecutor(max_workers=1) as pool:
