@@ -3,6 +3,7 @@ what was wrong (exit 1), never a traceback, and no warehouse file where there wa
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import subprocess
@@ -208,3 +209,5 @@ def test_export_with_allow_stale_warns_that_the_marts_are_stale(built_warehouse,
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("warning: the marts")]
     assert line.startswith(warning) and "[extra/train]" in line
     assert line.endswith(f"; run `tracehouse build --db {db}` for marts of everything ingested")
+    manifest = json.loads((tmp_path / "s.manifest.json").read_text())
+    assert manifest["warnings"][0] == line.removeprefix("warning: ")

@@ -222,7 +222,10 @@ def test_a_config_or_category_that_names_nothing_is_warned_with_what_exists(
     held = ", ".join(configs)
     said = f"--config kimmi matches no conversation of the warehouse (configs held: {held})"
     assert said in result.stderr
-    assert "--category no-such-category matches no conversation" in result.stderr
+    assert (
+        "--category no-such-category matches no conversation of the warehouse (categories held: "
+        in result.stderr
+    )
     assert "--config kimi matches" not in result.stderr
     manifest = json.loads((tmp_path / "k.manifest.json").read_text())
     assert said in manifest["warnings"]

@@ -170,8 +170,9 @@ def run(args: argparse.Namespace) -> int:
         special_tokens=args.special_tokens,
     )
     freshness = check_fresh(db_path(args), allow_stale=args.allow_stale)
-    result = export(db_path(args), options, quiet=args.quiet)
-    for warning in [*stale_warning(freshness, db_path(args)), *result.warnings]:
+    stale = stale_warning(freshness, db_path(args))
+    result = export(db_path(args), options, quiet=args.quiet, warnings=stale)
+    for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(summary(result), file=sys.stderr)

@@ -180,9 +180,9 @@ def unmatched_filter_values(con, options: ExportOptions) -> list[str]:
     """A warning for each `--config` or `--category` that names nothing in the warehouse (a
     typo exports the other names' conversations, or none), with the values that exist."""
     warnings = []
-    for flag, column, asked in (
-        ("--config", "config", options.configs),
-        ("--category", "category", options.categories),
+    for flag, column, plural, asked in (
+        ("--config", "config", "configs", options.configs),
+        ("--category", "category", "categories", options.categories),
     ):
         if not asked:
             continue
@@ -197,7 +197,7 @@ def unmatched_filter_values(con, options: ExportOptions) -> list[str]:
             if value not in held:
                 warnings.append(
                     f"{flag} {value} matches no conversation of the warehouse "
-                    f"({column}s held: {', '.join(held) or 'none'})"
+                    f"({plural} held: {', '.join(held) or 'none'})"
                 )
     return warnings
 

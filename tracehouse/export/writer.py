@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,8 +77,11 @@ class JsonlFile:
         self.tmp.unlink(missing_ok=True)
 
 
-def export(db: Path, options: ExportOptions, quiet: bool = True) -> ExportResult:
-    """Write the examples the options select, and the manifest; return what was written."""
+def export(
+    db: Path, options: ExportOptions, quiet: bool = True, warnings: Sequence[str] = ()
+) -> ExportResult:
+    """Write the examples the options select, and the manifest; return what was written.
+    `warnings` (the caller's: stale marts) lead the result's and the manifest's."""
     check_options(options)
     refuse_writing_over_warehouse(db, options.out, written_paths(options))
     started = time.perf_counter()
@@ -91,7 +94,7 @@ def export(db: Path, options: ExportOptions, quiet: bool = True) -> ExportResult
     try:
         quiet_connection(con)
         source.check_relations(con, db)
-        return _export(con, db, options, counter, started, quiet)
+        return _export(con, db, options, counter, started, quiet, warnings)
     finally:
         con.close()
 
@@ -118,7 +121,13 @@ def _filters_after_sql(options: ExportOptions) -> list[str]:
 
 
 def _export(
-    con, db: Path, options: ExportOptions, counter, started: float, quiet: bool
+    con,
+    db: Path,
+    options: ExportOptions,
+    counter,
+    started: float,
+    quiet: bool,
+    warnings: Sequence[str],
 ) -> ExportResult:
     conversations, excluded = source.select_conversations(con, options)
     for name in _filters_after_sql(options):
@@ -129,7 +138,7 @@ def _export(
     data: dict[str, JsonlFile] = {}
     sidecars: dict[str, JsonlFile] = {}
     tokens: list[int] = []
-    result = ExportResult(warnings=source.unmatched_filter_values(con, options))
+    result = ExportResult(warnings=[*warnings, *source.unmatched_filter_values(con, options)])
     try:
         for part, path in output_paths(options.out, options.val_fraction).items():
             data[part] = JsonlFile(path)
