@@ -93,6 +93,23 @@ def test_max_rows_is_at_most_what_a_table_shows(db):
 
 
 @pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "must be at least 1, got 0"),
+        ("-5", "must be at least 1, got -5"),
+        ("ten", "'ten' is not a whole number"),
+        ("1e3", "'1e3' is not a whole number"),
+    ],
+)
+def test_max_rows_below_one_or_not_a_number_says_so_as_other_counts_do(db, value, message):
+    refused = sql(db, "select 1", f"--max-rows={value}", check=False)
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[-1].endswith(f"argument --max-rows: {message}")
+    assert "the most rows a table shows" not in refused.stderr
+    assert refused.stdout == ""
+
+
+@pytest.mark.parametrize(
     ("fmt", "expected"),
     [
         ("csv", "first\n1\nsecond\n2\n"),
