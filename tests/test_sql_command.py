@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import tracehouse
+from tests.conftest import REPO_ROOT, tracehouse
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +63,44 @@ def test_csv_writes_every_type_as_duckdbs_own_csv_writer_does(db, tmp_path):
     result = sql(db, query, "--format", "csv")
     assert result.stdout == expected.read_text(encoding="utf-8")
     assert result.stderr == "1 row\n"
+
+
+# The CLI in a child process that reports, after its own output, how often it opened a .csv
+# file and whether the csv module's field_size_limit is what it was before the command.
+CSV_WATCHER = """
+import csv, sys
+from tracehouse.cli import main
+opened = []
+def watch(event, args):
+    if event == "open" and str(args[0]).endswith(".csv"):
+        opened.append(args[0])
+sys.addaudithook(watch)
+limit = csv.field_size_limit()
+code = main(sys.argv[1:])
+print(f"exit {code}, opened {len(opened)}, limit kept {csv.field_size_limit() == limit}",
+      file=sys.stderr)
+"""
+
+
+def test_csv_is_copied_in_one_read_counting_rows_across_quoted_newlines(db, tmp_path):
+    """The rows are counted as DuckDB's file is copied to stdout: the file was read twice,
+    once through the csv module, whose field_size_limit the command raised for the process."""
+    query = (
+        "select 'a\"b' as \"x\ny\", 'l1' || chr(10) || 'l2' as v, "
+        "'c' || chr(13) || chr(10) || 'd' as w, null as n from range(3)"
+    )
+    expected = tmp_path / "expected.csv"
+    duckdb.connect().sql(query).to_csv(str(expected), header=True)
+    result = subprocess.run(
+        [sys.executable, "-c", CSV_WATCHER, "sql", query, "--format", "csv", "--db", str(db)],
+        capture_output=True,
+        cwd=REPO_ROOT,
+    )
+    assert result.stdout == expected.read_bytes()  # bytes: \r\n inside a value kept
+    assert result.stderr.decode().splitlines() == [
+        "3 rows",
+        "exit 0, opened 1, limit kept True",
+    ]
 
 
 def test_a_piped_table_cuts_text_values_at_200_characters(db):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import csv
 import json
 import math
 import os
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
@@ -38,6 +38,7 @@ MAX_TABLE_ROWS = 9_999
 # does not cut once max_width is this wide, so the cut is made in SQL.
 PIPED_COLUMN_CHARS = 200
 PIPED_WIDTH = 1_000_000
+CSV_CHUNK_BYTES = 1 << 20  # --format csv copies DuckDB's file to stdout in reads this big
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -157,14 +158,30 @@ def write_csv(relation: duckdb.DuckDBPyRelation) -> int:
     with tempfile.TemporaryDirectory(prefix="tracehouse-sql-") as folder:
         path = Path(folder) / "result.csv"
         relation.to_csv(str(path), header=True)
-        csv.field_size_limit(2**31 - 1)  # a value of DuckDB's is as long as it is
-        with path.open(encoding="utf-8", newline="") as file:
-            rows = sum(1 for _ in csv.reader(file)) - 1  # the header
         sys.stdout.flush()
         with path.open("rb") as file:
-            shutil.copyfileobj(file, sys.stdout.buffer)
+            records = copy_counting_records(file, sys.stdout.buffer)
     sys.stdout.flush()
-    return rows
+    return records - 1  # the header
+
+
+def copy_counting_records(source: BinaryIO, target: BinaryIO) -> int:
+    """Copies DuckDB's CSV from `source` to `target` as it is, in one pass, and returns its
+    records (the header one of them). A record ends at a newline outside quotes: DuckDB quotes
+    a value that holds a newline and doubles a quote inside one, so every quote toggles
+    whether the text after it is quoted."""
+    records = 0
+    quoted = False
+    last = b""
+    while chunk := source.read(CSV_CHUNK_BYTES):
+        target.write(chunk)
+        parts = chunk.split(b'"')  # outside quotes: every other part
+        records += sum(part.count(b"\n") for part in parts[int(quoted) :: 2])
+        quoted ^= len(parts) % 2 == 0  # an odd number of quotes
+        last = chunk[-1:]
+    if last not in (b"", b"\n"):  # a last record with no newline after it
+        records += 1
+    return records
 
 
 def write_json(relation: duckdb.DuckDBPyRelation) -> int:
