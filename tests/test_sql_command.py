@@ -122,6 +122,24 @@ def test_a_piped_table_cuts_text_values_at_200_characters(db):
     assert [value.strip() for value in row.strip("│").split("│")][1:] == ["12345", "short", "[1]"]
 
 
+def test_a_piped_tables_error_does_not_quote_the_sql_that_cuts_its_text(db):
+    """With a text column the piped table runs the query inside SQL that cuts text values;
+    DuckDB's `LINE 1:` context of an error while rows are fetched quoted that SQL (`SELECT
+    CASE WHEN ((length(#1) > 200)) ...`), which the user never wrote."""
+    query = "select 'a' as v, cast('x' as int) as n"
+    result = sql(db, query, check=False)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "tracehouse sql: error: Conversion Error: Could not convert string 'x' to INT32"
+    ]
+    assert result.stdout == ""
+    # Where DuckDB runs the user's query itself, its context quotes that query and stays.
+    for options in (("--format", "json"), ()):
+        kept = sql(db, query if options else "select cast('x' as int) as n", *options, check=False)
+        assert "LINE 1: SELECT " in kept.stderr and "CAST('x' AS INTEGER)" in kept.stderr
+        assert "length(" not in kept.stderr
+
+
 def test_max_rows_is_at_most_what_a_table_shows(db):
     refused = sql(db, "select * from range(10000)", "--max-rows", "10000", check=False)
     assert refused.returncode == 2

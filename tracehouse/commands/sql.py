@@ -7,6 +7,7 @@ import base64
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -133,15 +134,35 @@ def show(relation: duckdb.DuckDBPyRelation, max_rows: int) -> None:
     if sys.stdout.isatty():
         relation.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)
     else:
-        cut_text(relation).show(max_rows=max_rows, max_width=PIPED_WIDTH)
+        cut = cut_text(relation)
+        try:
+            cut.show(max_rows=max_rows, max_width=PIPED_WIDTH)
+        except duckdb.Error as exc:
+            if cut is relation or is_interruption(exc):
+                raise
+            # DuckDB's `LINE 1:` context would quote cut_text's SQL, not the user's query
+            raise UserError(without_query_context(str(exc)).strip()) from exc
     sys.stdout.flush()
+
+
+def without_query_context(message: str) -> str:
+    """DuckDB's error `message` without the lines that quote the query (`LINE 1: ...` and
+    the `^` under it). The first line, which says what went wrong, is kept as it is."""
+    first, *rest = message.split("\n")
+    kept = []
+    for line in rest:
+        if re.fullmatch(r" *\^ *", line) and kept and re.match(r"LINE \d+: ", kept[-1]):
+            kept.pop()  # the quoted query, whose caret this is
+        else:
+            kept.append(line)
+    return "\n".join([first, *kept])
 
 
 def cut_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """`relation` with its text values (VARCHAR, JSON) cut at PIPED_COLUMN_CHARS characters,
     the last one `…`. Columns by position (`#1`): a result may have two of one name."""
     if not any(type_.id == "varchar" for type_ in relation.types):
-        return relation  # nothing to cut: DuckDB's errors then quote less of our SQL
+        return relation  # nothing to cut: errors then quote the user's query, not ours
     cut = PIPED_COLUMN_CHARS
     columns = []
     for position, (name, type_) in enumerate(zip(relation.columns, relation.types, strict=True), 1):
