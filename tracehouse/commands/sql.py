@@ -24,7 +24,6 @@ from tracehouse.commands.common import (
     add_quiet_argument,
     db_path,
     positive_int,
-    whole_number,
 )
 from tracehouse.errors import UserError, is_interruption
 from tracehouse.progress import say
@@ -80,20 +79,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-_whole_table_rows = whole_number(1, MAX_TABLE_ROWS)
-
-
 def table_rows(text: str) -> int:
-    """An argparse type: a row count that DuckDB's table can show. whole_number parses it and
-    checks both bounds; above the upper one the message says why the bound is there."""
-    try:
-        return _whole_table_rows(text)
-    except argparse.ArgumentTypeError:
-        positive_int(text)  # not a whole number, or below 1: whole_number's own message
-        raise argparse.ArgumentTypeError(  # a whole number, so above the upper bound
+    """An argparse type: a row count that DuckDB's table can show."""
+    rows = positive_int(text)
+    if rows > MAX_TABLE_ROWS:
+        raise argparse.ArgumentTypeError(
             f"must be at most {MAX_TABLE_ROWS}, the most rows a table shows; "
             "--format csv or json print every row"
-        ) from None
+        )
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
