@@ -25,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write training data (messages, sharegpt, prompt-response) from the warehouse",
         description="Writes JSONL assembled from the warehouse built by `tracehouse build`, "
         "and a manifest (NAME.manifest.json) beside it. Files of an earlier export to the "
-        "same --out that this one does not write (listed by its manifest) are removed. "
+        "same --out that this one does not write (listed by its manifest) are removed if "
+        "still as it wrote them (the sha256 its manifest records); others are kept, with a "
+        "warning. "
         "Filters combine with AND. "
         "Conversations without an assistant turn are left out unless "
         "--keep-without-assistant.",

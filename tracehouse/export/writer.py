@@ -5,7 +5,9 @@ source.py) is read, turned into encoded rows (batches.py) and appended; the next
 read while one is built, and no more, so memory stays bounded whatever the export's size.
 The files appear together, under their names, only once everything worked, manifest
 included; then the files an earlier export to the same --out wrote (its manifest lists
-them) and this one does not write are removed, so the folder holds one export.
+them) and this one does not write are removed, so the folder holds one export. Only those
+still as that export wrote them (the sha256 its manifest records): a file changed since, or
+put there under such a name, is kept, with a warning.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +39,9 @@ from tracehouse.export.options import (
 from tracehouse.progress import progress_bar
 from tracehouse.warehouse import connect, cursor
 
+# a sha256 as the manifest records it (hexdigest)
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
 
 @dataclass
 class ExportResult:
@@ -47,6 +54,17 @@ class ExportResult:
     replaced: list[Path] = field(default_factory=list)
     # files of the earlier export to the same --out that this export does not write
     removed: list[Path] = field(default_factory=list)
+    # such files kept (changed since that export wrote them, or not verifiable), each warned
+    kept: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EarlierFile:
+    """A file an earlier export's manifest lists, with the sha256 and size it records."""
+
+    path: Path
+    sha256: str | None
+    size: int | None
 
 
 class JsonlFile:
@@ -180,12 +198,14 @@ def _export(
                 "the filters match no example: wrote an empty file "
                 f"({', '.join(str(p) for p in result.files.values())})"
             )
-        result.manifest["warnings"] = result.warnings
         result.manifest_path = manifest_path_for(options.out)
+        # decided before the manifest is written, so that its warnings say what was kept
+        stale = _stale_files(db, [*data.values(), *sidecars.values()], result)
+        result.manifest["warnings"] = result.warnings
         manifest_tmp = temporary_path(result.manifest_path)
         manifest_tmp.write_text(json.dumps(result.manifest, indent=2) + "\n", encoding="utf-8")
         # the outputs appear together, and only once everything (manifest included) worked
-        _commit(db, [*data.values(), *sidecars.values()], result)
+        _commit([*data.values(), *sidecars.values()], stale, result)
     finally:
         for handle in [*data.values(), *sidecars.values()]:
             handle.discard()
@@ -194,20 +214,67 @@ def _export(
     return result
 
 
-def _commit(db: Path, handles: list[JsonlFile], result: ExportResult) -> None:
-    """Put the written files in place, remove the files of the earlier export to the same
-    --out (listed by the manifest this one replaces) that this export does not write (its
-    split files, its sidecars; nothing else), then put the manifest in place."""
+def _stale_files(db: Path, handles: list[JsonlFile], result: ExportResult) -> list[Path]:
+    """The files of the earlier export to the same --out (listed by the manifest this one
+    replaces, read before it is) that this export does not write (its split files, its
+    sidecars; nothing else) and that are still as that export wrote them: their sha256 is the
+    one its manifest records. The others (edited since, put there under such a name, or with
+    no sha256 to check) are kept, each with a warning in `result`."""
     manifest_path = result.manifest_path
-    earlier = earlier_export_files(manifest_path)  # read before the manifest is replaced
+    names = {handle.path.name for handle in handles} | {manifest_path.name}
+    stale = []
+    for earlier in earlier_export_files(manifest_path):
+        path = earlier.path
+        if path.name in names or warehouse_file_role(path, db) is not None:
+            continue
+        changed = _changed_since_export(earlier)
+        if changed is None:
+            stale.append(path)
+            continue
+        result.kept.append(path)
+        result.warnings.append(
+            f"kept {path}, a file of the earlier export to this --out that this one does not "
+            f"write: {changed}; remove it if it is not wanted"
+        )
+    return stale
+
+
+def _changed_since_export(earlier: EarlierFile) -> str | None:
+    """None when the file is as the earlier export wrote it, else why it is not (or cannot be
+    told to be). The export writes regular files: a link or anything else is not its file."""
+    if earlier.sha256 is None:
+        return "the earlier manifest records no sha256 to check it against"
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        if earlier.path.is_symlink():
+            return "it is a symbolic link, not the file that export wrote"
+        fd = os.open(earlier.path, flags)
+    except OSError as exc:
+        return f"it could not be read ({exc.strerror or exc})"
+    try:
+        with open(fd, "rb", closefd=True) as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return "it is not a regular file, as that export wrote"
+            if earlier.size is not None and info.st_size != earlier.size:
+                return "it changed since that export wrote it (its size is not the manifest's)"
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        return f"it could not be read ({exc.strerror or exc})"
+    if digest != earlier.sha256:
+        return "it changed since that export wrote it (its sha256 is not the manifest's)"
+    return None
+
+
+def _commit(handles: list[JsonlFile], stale: list[Path], result: ExportResult) -> None:
+    """Put the written files in place, remove the `stale` files of the earlier export to the
+    same --out (_stale_files), then put the manifest in place."""
+    manifest_path = result.manifest_path
     final = [*(handle.path for handle in handles), manifest_path]
     result.replaced = [path for path in final if path.exists()]
     for handle in handles:
         os.replace(handle.tmp, handle.path)
-    names = {path.name for path in final}
-    for path in earlier:
-        if path.name in names or warehouse_file_role(path, db) is not None:
-            continue
+    for path in stale:
         try:
             path.unlink()
         except FileNotFoundError:
@@ -223,11 +290,14 @@ def _commit(db: Path, handles: list[JsonlFile], result: ExportResult) -> None:
     os.replace(temporary_path(manifest_path), manifest_path)
 
 
-def earlier_export_files(manifest_path: Path) -> list[Path]:
+def earlier_export_files(manifest_path: Path) -> list[EarlierFile]:
     """The data files and sidecars that the manifest at `manifest_path` (an earlier export to
-    the same --out) lists, as files of the manifest's own folder. An export writes all its
-    files beside its manifest, named after the same stem (NAME, NAME.EXT, NAME.train.EXT,
-    NAME.meta.jsonl, ...): a listed name that is not, or is not a file, is left alone. No
+    the same --out) lists, as files of the manifest's own folder, with the sha256 and size it
+    records (None when it records none that could be one). An export writes all its files
+    beside its manifest, named after the same stem (NAME, NAME.EXT, NAME.train.EXT,
+    NAME.meta.jsonl, ...): only the last part of a listed path counts (the manifest is
+    anyone's to edit: `../x` or `/x` is x beside it), and a name that is not the stem's, or
+    is not a file, is left alone. A name listed twice counts once, as first listed. No
     manifest there, or one that is not an export's, lists nothing."""
     try:
         earlier = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -236,7 +306,7 @@ def earlier_export_files(manifest_path: Path) -> list[Path]:
     if not isinstance(earlier, dict):
         return []
     stem = manifest_path.name.removesuffix(".manifest.json")
-    paths = []
+    paths: dict[str, EarlierFile] = {}
     for key in ("files", "sidecars"):
         entries = earlier.get(key)
         for entry in entries.values() if isinstance(entries, dict) else ():
@@ -244,14 +314,20 @@ def earlier_export_files(manifest_path: Path) -> list[Path]:
             if not isinstance(listed, str):
                 continue
             name = Path(listed).name
-            if name != stem and not name.startswith(stem + "."):
+            if name in ("", ".", "..") or name in paths or name == manifest_path.name:
                 continue
-            if name == manifest_path.name:
+            if name != stem and not name.startswith(stem + "."):
                 continue
             path = manifest_path.with_name(name)
             if path.is_symlink() or path.is_file():
-                paths.append(path)
-    return paths
+                sha256 = entry.get("sha256")
+                size = entry.get("bytes")
+                paths[name] = EarlierFile(
+                    path,
+                    sha256 if isinstance(sha256, str) and SHA256_HEX.fullmatch(sha256) else None,
+                    size if type(size) is int and size >= 0 else None,
+                )
+    return list(paths.values())
 
 
 def _outputs(
