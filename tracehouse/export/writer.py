@@ -221,7 +221,9 @@ def _stale_files(db: Path, handles: list[JsonlFile], result: ExportResult) -> li
     one its manifest records. The others (edited since, put there under such a name, or with
     no sha256 to check) are kept, each with a warning in `result`."""
     manifest_path = result.manifest_path
-    names = {handle.path.name for handle in handles} | {manifest_path.name}
+    final = [*(handle.path for handle in handles), manifest_path]
+    # nor their temporary files: removing the manifest's would fail the export at its end
+    names = {path.name for path in [*final, *map(temporary_path, final)]}
     stale = []
     for earlier in earlier_export_files(manifest_path):
         path = earlier.path
