@@ -38,9 +38,13 @@ def add_allow_stale_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def warehouse_file(text: str) -> Path:
-    """An argparse type: the warehouse's file. A path ending in a separator names a folder,
-    which Path would silently turn into a file of the folder's name."""
-    if text.endswith(("/", os.sep)):
+    """An argparse type: the warehouse's file. An empty path is refused (Path turns it into
+    `.`, the current folder, which DuckDB then failed to open), and so is a folder: a path
+    ending in a separator, which Path would silently turn into a file of the folder's name,
+    or an existing folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("must not be empty; give the warehouse file")
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
         example = Path(text) / "warehouse.duckdb"
         raise argparse.ArgumentTypeError(
             f"{text} names a folder; give the warehouse file, e.g. {example}"
