@@ -30,6 +30,11 @@ PROFILE_DEFAULT_DB = "warehouse.duckdb"
 TARGET_ENV = "DBT_TARGET"  # dbt's environment variable for --target
 COLOR_ENV = "DBT_USE_COLORS"  # dbt's environment variable for --use-colors/--no-use-colors
 COLOR_FLAGS = ("--use-colors", "--no-use-colors")
+# dbt's flags that tracehouse passes itself (invoke_dbt, target_args). dbt takes the last of a
+# repeated flag, and tracehouse's come last: the same flag after `--` was silently replaced
+# (or, for --target, bypassed the checks and the Spark settings of tracehouse's --target).
+PROJECT_FLAGS = ("--project-dir", "--profiles-dir")
+TARGET_FLAGS = ("--target", "-t")
 # what dbt says when an incremental model's columns changed (`on_schema_change: fail`)
 SCHEMA_CHANGE_MESSAGE = "schemas on this incremental model are out of sync"
 # what DuckDB says when a query needs more memory than its memory_limit allows
@@ -74,6 +79,34 @@ def profile_finds(db: Path) -> bool:
     build` and a plain `dbt build` on the same warehouse keep sharing one parse."""
     rendered = os.environ.get(DB_ENV, PROFILE_DEFAULT_DB)
     return Path(rendered).resolve() == Path(db).resolve()
+
+
+def flag_in(dbt_args: Sequence[str], flags: Sequence[str]) -> str | None:
+    """The first of `flags` among dbt's arguments, written alone or with its value attached
+    (`--flag=VALUE`, `-tVALUE`); None when none is."""
+    for arg in dbt_args:
+        for flag in flags:
+            attached = "=" if flag.startswith("--") else ""
+            if arg == flag or (len(arg) > len(flag) and arg.startswith(flag + attached)):
+                return flag
+    return None
+
+
+def refuse_flags_tracehouse_sets(dbt_args: Sequence[str], command: str = "build") -> None:
+    """A UserError, before dbt runs, for a dbt argument that tracehouse passes itself."""
+    flag = flag_in(dbt_args, PROJECT_FLAGS)
+    if flag is not None:
+        raise UserError(
+            f"dbt's {flag} cannot go after `--`: tracehouse sets it to the repository root "
+            f"({REPO_ROOT}), where the project and profiles.yml are. For another profile or "
+            f"project, run plain `dbt {command}` from the repository root"
+        )
+    flag = flag_in(dbt_args, TARGET_FLAGS)
+    if flag is not None:
+        raise UserError(
+            f"dbt's {flag} cannot go after `--`: tracehouse sets it from its own --target; "
+            f"give that before `--` (`tracehouse {command} --target TARGET`)"
+        )
 
 
 def target_args(target: str) -> list[str]:

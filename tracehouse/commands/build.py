@@ -14,6 +14,7 @@ from tracehouse.dbt_runner import (
     check_target,
     invoke_dbt,
     is_spark,
+    refuse_flags_tracehouse_sets,
 )
 from tracehouse.errors import UserError
 from tracehouse.progress import say
@@ -101,6 +102,12 @@ def build(
     """`dbt build` of every model and data test; unit tests only when asked (or when the dbt
     arguments choose resource types themselves). Returns a one-line summary."""
     extra = list(extra)
+    refuse_flags_tracehouse_sets(extra)
+    if quiet and "--no-quiet" in extra:  # dbt takes the last: the --quiet added below
+        raise UserError(
+            "dbt's --no-quiet after `--` contradicts -q/--quiet, which makes dbt quiet: "
+            "give one of them"
+        )
     check_target(target)
     spark = {}
     if is_spark(target):
