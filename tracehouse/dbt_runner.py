@@ -160,7 +160,7 @@ def invoke_dbt(
     with nullcontext() if is_spark(target) else held(db) as con:
         if before is not None and con is not None:
             before(con)
-        with environment(settings):
+        with environment(settings), interrupted_without_stack_trace():
             try:
                 result = dbtRunner().invoke(
                     [
@@ -189,6 +189,38 @@ def invoke_dbt(
     if exhausted and not is_spark(target):
         raise UserError(memory_advice(db, exhausted, command=dbt_args[0]))
     return result
+
+
+@contextmanager
+def interrupted_without_stack_trace() -> Iterator[None]:
+    """dbt's wrapper of every command logs `Encountered an error:` and the stack trace of any
+    exception that is not one of dbt's own, a KeyboardInterrupt included: a Ctrl-C printed a
+    traceback of where dbt's main thread was (on stdout, with dbt's log) before tracehouse's
+    one line; a Ctrl-C before dbt had read its flags added `Error uploading artifacts to
+    artifact ingestion API: 'Namespace' object has no attribute ...`. During the block those
+    events are dropped while an interruption is being handled (`tracehouse.cli` then says
+    `interrupted`); everything else dbt logs as before."""
+    from dbt.events.types import ArtifactUploadError, MainEncounteredError, MainStackTrace
+    from dbt_common.events.event_manager_client import get_event_manager
+
+    dropped = (MainEncounteredError, MainStackTrace, ArtifactUploadError)
+    manager = get_event_manager()
+    own = "fire_event" in vars(manager)
+    fire_event = manager.fire_event
+
+    def fire_unless_interrupted(event, *args, **kwargs):
+        if isinstance(event, dropped) and is_interruption(sys.exc_info()[1]):
+            return
+        fire_event(event, *args, **kwargs)
+
+    manager.fire_event = fire_unless_interrupted
+    try:
+        yield
+    finally:
+        if own:
+            manager.fire_event = fire_event
+        else:
+            del manager.fire_event
 
 
 @contextmanager
