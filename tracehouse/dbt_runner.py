@@ -6,7 +6,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 import duckdb
@@ -151,6 +151,7 @@ def invoke_dbt(
     $TRACEHOUSE_SPARK_WAREHOUSE."""
     from dbt.cli.main import dbtRunner
 
+    import_what_duckdb_imports_lazily()
     db = Path(db).resolve()
     settings = {} if profile_finds(db) else {DB_ENV: str(db)}
     if lake is not None:
@@ -189,6 +190,17 @@ def invoke_dbt(
     if exhausted and not is_spark(target):
         raise UserError(memory_advice(db, exhausted, command=dbt_args[0]))
     return result
+
+
+def import_what_duckdb_imports_lazily() -> None:
+    """pandas (with numpy and pyarrow), imported here rather than by DuckDB. DuckDB's Python
+    client imports it the first time a query takes parameters (`held` does, as dbt starts),
+    from C++, and ignores any error of that import as if pandas were not installed: a Ctrl-C
+    in that second (it takes about one) was lost, so the build went on, or left Python's
+    import lock held, so that dbt's threads waited on it forever. Imported here, a Ctrl-C is
+    a KeyboardInterrupt like any other."""
+    with suppress(ImportError):  # DuckDB does without it
+        import pandas  # noqa: F401
 
 
 @contextmanager
