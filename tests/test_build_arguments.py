@@ -3,13 +3,8 @@ ended in a traceback: each is refused before any work, in one line that names it
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.conftest import REPO_ROOT, tracehouse
@@ -111,104 +106,3 @@ def test_dbt_no_quiet_after_the_separator_contradicting_q_is_refused(ingested):
         "makes dbt quiet: give one of them"
     ]
     assert ingested.read_bytes() == before
-
-
-def _ingest(generated_dir: Path, tmp_path: Path) -> Path:
-    db = tmp_path / "warehouse.duckdb"
-    tracehouse("ingest", str(generated_dir), "--db", str(db), "-q")
-    return db
-
-
-def test_ctrl_c_while_dbt_runs_models_is_one_line_and_the_warehouse_builds_again(
-    generated_dir, tmp_path
-):
-    """SIGINT to the process group (as Ctrl-C in a terminal) once dbt has started a model.
-    dbt logged `Encountered an error:` and a KeyboardInterrupt traceback on stdout, and
-    multiprocessing's resource tracker warned of leaked semaphores on stderr after
-    `interrupted`."""
-    db = _ingest(generated_dir, tmp_path)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tracehouse.cli", "build", "--db", str(db)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        start_new_session=True,
-    )
-    try:
-        seen = []
-        for line in child.stdout:
-            seen.append(line)
-            if " START sql " in line:
-                break
-        assert child.poll() is None, "".join(seen)
-        os.killpg(child.pid, signal.SIGINT)
-        stdout, stderr = child.communicate(timeout=120)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    stdout = "".join(seen) + stdout
-    assert child.returncode == 130, stdout + stderr
-    assert stderr == "tracehouse build: interrupted\n"
-    assert "Traceback" not in stdout and "Encountered an error" not in stdout
-    assert "Exited because of keyboard interrupt" in stdout  # dbt stopped, cancelling queries
-    tracehouse("build", "--db", str(db), "-q")
-    with duckdb.connect(str(db), read_only=True) as con:
-        raw, built = con.execute(
-            "select (select count(*) from raw.conversations), "
-            "(select count(*) from marts.fct_conversations)"
-        ).fetchone()
-    assert built == raw > 0
-
-
-# tracehouse's CLI, with a real SIGINT sent to itself the moment the main thread first calls
-# the function `sys.argv[1]` (`path/to/file.py:name`, the path relative to site-packages).
-CTRL_C_AT = """
-import os, signal, sys
-
-where = sys.argv.pop(1)
-
-def ctrl_c_at(frame, event, arg):
-    if event == "call" and f"{frame.f_code.co_filename}:{frame.f_code.co_name}".endswith(where):
-        sys.setprofile(None)
-        os.kill(os.getpid(), signal.SIGINT)
-
-sys.setprofile(ctrl_c_at)
-from tracehouse.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-@pytest.mark.parametrize(
-    "where",
-    [
-        # DuckDB imported pandas (about a second) inside the first query with parameters, as
-        # the build opened the warehouse, and ignored the KeyboardInterrupt raised in that
-        # import: the build went on to the end (exit 0), or hung with the import lock held.
-        "site-packages/pandas/__init__.py:<module>",
-        # before dbt had read its flags: dbt's traceback, and `Error uploading artifacts to
-        # artifact ingestion API: 'Namespace' object has no attribute ...`
-        "site-packages/dbt/cli/flags.py:__init__",
-    ],
-    ids=["duckdb-imports-pandas", "dbt-reads-its-flags"],
-)
-def test_ctrl_c_as_the_build_starts_is_one_line(generated_dir, tmp_path, where):
-    db = _ingest(generated_dir, tmp_path)
-    child = subprocess.Popen(
-        [sys.executable, "-c", CTRL_C_AT, where, "build", "--db", str(db)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO_ROOT,
-    )
-    try:
-        stdout, stderr = child.communicate(timeout=120)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    assert child.returncode == 130, stdout + stderr
-    assert stderr == "tracehouse build: interrupted\n"
-    assert stdout == ""

@@ -64,15 +64,10 @@ def _interrupted(command: str) -> NoReturn:
     aborts the process ("terminate called without an active exception", SIGABRT; 1 in about
     15 interrupted ingests, core dump: pyarrow's PyReadableFile destructor taking the GIL).
     Every `with` and `finally` on the way here has run: the warehouse is closed, temporary
-    folders are gone. multiprocessing's own exit finalizers do run: dbt's locks are named
-    semaphores watched by multiprocessing's resource tracker (a child process), which warned
-    on stderr of "leaked semaphore objects" after this line when they were skipped."""
+    folders are gone."""
     print(f"tracehouse {command}: interrupted", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
-    multiprocessing_util = sys.modules.get("multiprocessing.util")
-    if multiprocessing_util is not None:
-        multiprocessing_util._run_finalizers(0)  # what a normal exit runs first (_exit_function)
     os._exit(130)
 
 

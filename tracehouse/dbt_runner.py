@@ -6,7 +6,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import duckdb
@@ -151,7 +151,6 @@ def invoke_dbt(
     $TRACEHOUSE_SPARK_WAREHOUSE."""
     from dbt.cli.main import dbtRunner
 
-    import_what_duckdb_imports_lazily()
     db = Path(db).resolve()
     settings = {} if profile_finds(db) else {DB_ENV: str(db)}
     if lake is not None:
@@ -161,7 +160,7 @@ def invoke_dbt(
     with nullcontext() if is_spark(target) else held(db) as con:
         if before is not None and con is not None:
             before(con)
-        with environment(settings), interrupted_without_stack_trace():
+        with environment(settings):
             try:
                 result = dbtRunner().invoke(
                     [
@@ -190,49 +189,6 @@ def invoke_dbt(
     if exhausted and not is_spark(target):
         raise UserError(memory_advice(db, exhausted, command=dbt_args[0]))
     return result
-
-
-def import_what_duckdb_imports_lazily() -> None:
-    """pandas (with numpy and pyarrow), imported here rather than by DuckDB. DuckDB's Python
-    client imports it the first time a query takes parameters (`held` does, as dbt starts),
-    from C++, and ignores any error of that import as if pandas were not installed: a Ctrl-C
-    in that second (it takes about one) was lost, so the build went on, or left Python's
-    import lock held, so that dbt's threads waited on it forever. Imported here, a Ctrl-C is
-    a KeyboardInterrupt like any other."""
-    with suppress(ImportError):  # DuckDB does without it
-        import pandas  # noqa: F401
-
-
-@contextmanager
-def interrupted_without_stack_trace() -> Iterator[None]:
-    """dbt's wrapper of every command logs `Encountered an error:` and the stack trace of any
-    exception that is not one of dbt's own, a KeyboardInterrupt included: a Ctrl-C printed a
-    traceback of where dbt's main thread was (on stdout, with dbt's log) before tracehouse's
-    one line; a Ctrl-C before dbt had read its flags added `Error uploading artifacts to
-    artifact ingestion API: 'Namespace' object has no attribute ...`. During the block those
-    events are dropped while an interruption is being handled (`tracehouse.cli` then says
-    `interrupted`); everything else dbt logs as before."""
-    from dbt.events.types import ArtifactUploadError, MainEncounteredError, MainStackTrace
-    from dbt_common.events.event_manager_client import get_event_manager
-
-    dropped = (MainEncounteredError, MainStackTrace, ArtifactUploadError)
-    manager = get_event_manager()
-    own = "fire_event" in vars(manager)
-    fire_event = manager.fire_event
-
-    def fire_unless_interrupted(event, *args, **kwargs):
-        if isinstance(event, dropped) and is_interruption(sys.exc_info()[1]):
-            return
-        fire_event(event, *args, **kwargs)
-
-    manager.fire_event = fire_unless_interrupted
-    try:
-        yield
-    finally:
-        if own:
-            manager.fire_event = fire_event
-        else:
-            del manager.fire_event
 
 
 @contextmanager
