@@ -171,9 +171,9 @@ def run(args: argparse.Namespace) -> int:
         weights=args.weights,
         special_tokens=args.special_tokens,
     )
-    freshness = check_fresh(db_path(args), allow_stale=args.allow_stale)
-    stale = stale_warning(freshness, db_path(args))
-    result = export(db_path(args), options, quiet=args.quiet, warnings=stale)
+    db = db_path(args)
+    freshness = check_fresh(db, allow_stale=args.allow_stale)
+    result = export(db, options, quiet=args.quiet, warnings=stale_warning(freshness, db))
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:

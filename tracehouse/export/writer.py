@@ -199,13 +199,14 @@ def _export(
                 f"({', '.join(str(p) for p in result.files.values())})"
             )
         result.manifest_path = manifest_path_for(options.out)
+        handles = [*data.values(), *sidecars.values()]
         # decided before the manifest is written, so that its warnings say what was kept
-        stale = _stale_files(db, [*data.values(), *sidecars.values()], result)
+        stale = _stale_files(db, handles, result)
         result.manifest["warnings"] = result.warnings
         manifest_tmp = temporary_path(result.manifest_path)
         manifest_tmp.write_text(json.dumps(result.manifest, indent=2) + "\n", encoding="utf-8")
         # the outputs appear together, and only once everything (manifest included) worked
-        _commit([*data.values(), *sidecars.values()], stale, result)
+        _commit(handles, stale, result)
     finally:
         for handle in [*data.values(), *sidecars.values()]:
             handle.discard()
