@@ -271,6 +271,35 @@ def test_the_build_writes_row_groups_of_row_group_size_through_both_entry_points
     assert groups == (4,)
 
 
+def test_no_module_is_imported_from_inside_a_query_of_the_build_connection(tmp_path):
+    """DuckDB's client imports pandas from C++ inside the first query that binds a parameter,
+    where a Ctrl-C is lost (the build ran on, or hung in the import). An audit hook sees each
+    import with the Python line it ran from: while `held` opens the warehouse, every import
+    runs from an import statement, none from a line that runs a query. A fresh interpreter:
+    pytest's has pandas already."""
+    script = (
+        "import linecache, sys\n"
+        "from tracehouse import warehouse\n"
+        "lines = []\n"
+        "def hook(event, args):\n"
+        "    if event != 'import':\n"
+        "        return\n"
+        "    frame = sys._getframe(1)\n"
+        "    while frame and frame.f_code.co_filename != warehouse.__file__:\n"
+        "        frame = frame.f_back\n"
+        "    if frame:\n"
+        "        lines.append(linecache.getline(frame.f_code.co_filename, frame.f_lineno))\n"
+        "sys.addaudithook(hook)\n"
+        f"with warehouse.held({str(tmp_path / 'w.duckdb')!r}) as con:\n"
+        "    pass\n"
+        "print(sorted({line.strip() for line in lines}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
+    assert result.stdout.strip() == "['import pandas  # noqa: F401']"
+
+
 def test_the_profile_and_tracehouse_default_to_one_memory_limit():
     """A plain `dbt build` (profiles.yml) and tracehouse's own connections and messages
     (DEFAULT_MEMORY_LIMIT) give DuckDB the same memory_limit when none is set."""

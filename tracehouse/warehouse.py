@@ -125,6 +125,13 @@ def held(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     from the start of the block to its end: dbt's own connections (profiles.yml) join this
     instance instead of opening the file, so no other process can open it between dbt's
     queries, nor while dbt parses. The connection's default catalog is the warehouse."""
+    # DuckDB's Python client imports pandas (about half a second) from C++ inside the first
+    # query that binds a parameter, the first query below; a Ctrl-C during that import was
+    # lost, and the build ran on to its end or hung with Python's import lock held. Imported
+    # here, in Python, it is interrupted like any other line. (Not in `connect`: a query of
+    # `tracehouse sql` binds nothing and would pay the import for nothing.)
+    import pandas  # noqa: F401
+
     db = Path(db).resolve()
     _make_folder(db)
     con = duckdb.connect(DBT_INSTANCE)
