@@ -226,6 +226,31 @@ def test_build_and_a_plain_dbt_build_share_one_partial_parse(generated_dir, tmp_
         assert con.execute("select count(*) from staging.stg_hermes__loads").fetchone()[0] == 1
 
 
+def test_a_build_whose_reader_goes_away_runs_to_its_end_quietly(built_warehouse, tmp_path):
+    """`tracehouse build | head -1`: the reader closes stdout after dbt's first line. The build
+    goes on to its end (dbt writes its run results last), exit 0, and nothing on stderr but
+    the summary: dbt's logger put a "Logging error" traceback there for every later line."""
+    db = tmp_path / "warehouse.duckdb"
+    db.write_bytes(built_warehouse["db"].read_bytes())
+    target = tmp_path / "target"
+    build = subprocess.Popen(
+        [
+            sys.executable, "-m", "tracehouse.cli", "build", "--db", str(db), "--",
+            "--select", "stg_hermes__loads+", "--target-path", str(target),
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+    )  # fmt: skip
+    assert "Running with dbt=" in build.stdout.readline()
+    build.stdout.close()
+    stderr = build.stderr.read()
+    assert build.wait(timeout=600) == 0
+    assert stderr.splitlines() == [stderr.splitlines()[-1]]
+    assert stderr.startswith(f"built {db}: ")
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    assert len(results) > 1
+    assert {result["status"] for result in results} <= {"success", "pass", "no-op"}
+
+
 def test_generate_refuses_an_unknown_config(tmp_path):
     result = tracehouse(
         "generate", str(tmp_path / "x"), "--conversations", "3", "--configs", "gpt-9", check=False
