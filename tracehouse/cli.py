@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -37,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         ]
         hint = " (dbt's own arguments go after `--`)" if args.command == "build" else ""
         subparsers.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
+    # dbt prints through Python's logging. Once stdout's reader is gone (`tracehouse build |
+    # head`), each line it logged put a "--- Logging error ---" traceback on stderr, 4,667
+    # lines for a 1x build. With this switch off (the logging module's, for applications), a
+    # failed write is dropped: the build runs to its end, and tracehouse's own next write ends
+    # it quietly (BrokenPipeError below).
+    logging.raiseExceptions = False
     try:
         return args.handler(args) or 0
     except (UserError, IngestError) as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import sys
@@ -158,11 +157,6 @@ def invoke_dbt(
         settings[LAKE_ENV] = str(Path(lake).resolve())
     if spark_warehouse is not None:
         settings[WAREHOUSE_ENV] = str(Path(spark_warehouse).resolve())
-    # dbt prints through Python's logging. Once stdout's reader is gone (`tracehouse build |
-    # head`), each line it logged put a "--- Logging error ---" traceback on stderr, 4,667
-    # lines for a 1x build. With this documented switch off, a failed write is dropped: the
-    # build runs to its end, and tracehouse's own next write ends it quietly (cli.py).
-    logging.raiseExceptions = False
     with nullcontext() if is_spark(target) else held(db) as con:
         if before is not None and con is not None:
             before(con)
