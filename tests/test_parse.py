@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -150,16 +151,28 @@ def test_random_tag_soup_ingests_builds_and_parses_like_the_reference(tmp_path_f
 HUGE_CHARS = 50_000_000  # the largest message the README says was tested
 
 
-def test_a_50_mb_message_builds_with_the_default_settings(tmp_path):
+@pytest.mark.parametrize("content_shape", ["object", "string holding a traceback"])
+def test_a_50_mb_message_builds_with_the_default_settings(tmp_path, content_shape):
     """One 50 MB tool result (JSON with a literal tag in its text) and one long think block:
     ingest and a full build pass with the default memory settings, and the facts read from
-    the huge bodies equal what Python computes from the same text."""
+    the huge bodies equal what Python computes from the same text. The content is an object
+    (DuckDB writes its minified text out to count it) or a string holding a Python traceback
+    (the failure rules' traceback branch, which once parsed the content a second time and ran
+    out of memory at 55 MB)."""
     import random
 
     rng = random.Random(7)
     words = ["alpha", "beta", "<tool_call>", 'say "hi"', "é", "x=1;", "{}", "\\n"]
-    content = " ".join(rng.choice(words) for _ in range(HUGE_CHARS // 5))
-    body = json.dumps({"tool_call_id": "c1", "name": "read_file", "content": {"content": content}})
+    if content_shape == "string holding a traceback":
+        words.append("Traceback (most recent call last):")
+    pieces: list[str] = []
+    content_chars = 0
+    while content_chars < HUGE_CHARS:
+        pieces.append(rng.choice(words))
+        content_chars += len(pieces[-1]) + 1
+    content = " ".join(pieces)
+    content_value: object = {"content": content} if content_shape == "object" else content
+    body = json.dumps({"tool_call_id": "c1", "name": "read_file", "content": content_value})
     response = f"<tool_response>\n{body}\n</tool_response>"
     assert len(response) >= HUGE_CHARS
     think = " ".join(rng.choice(words[:2]) for _ in range(2_000_000))
@@ -181,13 +194,15 @@ def test_a_50_mb_message_builds_with_the_default_settings(tmp_path):
     )  # fmt: skip
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     with duckdb.connect(str(db), read_only=True) as con:
-        content_chars, status = con.execute(
-            "select content_chars, status from marts.fct_tool_responses"
+        facts = con.execute(
+            "select content_chars, status, error_kind from marts.fct_tool_responses"
         ).fetchone()
         think_words = con.execute(
             "select think_words from marts.fct_assistant_turns where message_index = 4"
         ).fetchone()[0]
-    minified = json.dumps({"content": content}, separators=(",", ":"), ensure_ascii=False)
-    assert content_chars == len(minified)
-    assert status == "ok"
+    if content_shape == "object":
+        minified = json.dumps(content_value, separators=(",", ":"), ensure_ascii=False)
+        assert facts == (len(minified), "ok", None)
+    else:
+        assert facts == (len(content), "error", "traceback")
     assert think_words == len(think.split())

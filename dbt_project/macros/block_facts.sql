@@ -145,15 +145,23 @@
             then 'status_error'
         -- the phrase has no character JSON escapes, so it is searched in the (minified) JSON
         -- text of the string, which is not decoded. `content.output` is read from `content`
-        -- only where the phrase occurs: extracted with the other fields, a huge output would
-        -- be written a second time, into a buffer of several times its size (512 MB more for
-        -- a 50 MB result, which then does not build at the default memory_limit)
+        -- only where the phrase occurs and the content is an object: extracted with the other
+        -- fields, a huge output would be written a second time, into a buffer of several
+        -- times its size (512 MB more for a 50 MB result, which then does not build at the
+        -- default memory_limit). Nested cases, not `and`/`or`: DuckDB evaluates every operand
+        -- of `and` and `or` in a select list, so `content.output` was parsed for a string or a
+        -- list content too, and a 55 MB string result holding a traceback ran out of memory
         when case
                 when {{ tracehouse.text_contains(tracehouse.json_to_text(content), traceback) }}
-                    then {{ tracehouse.json_kind(content) }} = 'string'
-                    or ({{ tracehouse.json_kind(content) }} = 'object'
-                        and {{ tracehouse.json_kind(output) }} = 'string'
-                        and {{ tracehouse.text_contains(tracehouse.json_to_text(output), traceback) }})
+                    then case {{ tracehouse.json_kind(content) }}
+                        when 'string' then true
+                        when 'object' then case
+                                when {{ tracehouse.json_kind(output) }} = 'string'
+                                    then {{ tracehouse.text_contains(tracehouse.json_to_text(output), traceback) }}
+                                else false
+                            end
+                        else false
+                    end
                 else false
             end
             then 'traceback'
