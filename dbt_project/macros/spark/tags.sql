@@ -17,3 +17,16 @@
 {% macro spark__regex_extract_all(expression, pattern) -%}
     regexp_extract_all({{ expression }}, {{ tracehouse.spark_regex_literal(pattern) }}, 0)
 {%- endmacro %}
+
+{#
+  Java's regex recurses once per repetition of a group, so runs of characters outside strings
+  are taken whole, possessively (syntax RE2 lacks): one repetition per string, `<` or run,
+  not per character.
+#}
+{% macro spark__length_before_close_outside_strings(expression, close_tag) -%}
+    length(regexp_extract(
+        replace(replace({{ expression }}, r'\\', chr(1) || chr(1)), r'\"', chr(2) || chr(2)),
+        r'^((?:[^"<]++|"[^"]*+"|<)*?){{ close_tag }}',
+        1
+    ))
+{%- endmacro %}

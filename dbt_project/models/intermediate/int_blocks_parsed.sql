@@ -222,30 +222,41 @@ neighbours as (
 searched_ends as (
 
     -- an opening tag whose next piece is not its closing tag with a valid JSON body (rare):
-    -- every later closing tag is tried, on the body cut from the message
+    -- a valid body holds no closing tag outside its strings, so the body can only end at the
+    -- first closing tag outside the JSON strings after the opening tag, searched on the text
     select
-        opening.message_seq,
-        opening.piece_index,
-        min(closing.tag_start) as valid_close_start
+        message_seq,
+        piece_index,
+        gap_start + body_length as valid_close_start
 
-    from neighbours as opening
-    inner join neighbours as closing
-        on
-            opening.message_seq = closing.message_seq
-            and opening.piece_index < closing.piece_index
-    inner join {{ ref('stg_hermes__messages') }} as message_texts
-        on opening.message_seq = message_texts.message_seq
+    from (
+        select
+            opening.message_seq,
+            opening.piece_index,
+            opening.gap_start,
+            message_texts.message_text,
+            case opening.tag
+                when '<tool_call>' then {{ tracehouse.length_before_close_outside_strings(
+                    'substring(message_texts.message_text, opening.gap_start)', '</tool_call>'
+                ) }}
+                else {{ tracehouse.length_before_close_outside_strings(
+                    'substring(message_texts.message_text, opening.gap_start)', '</tool_response>'
+                ) }}
+            end as body_length
+
+        from neighbours as opening
+        inner join {{ ref('stg_hermes__messages') }} as message_texts
+            on opening.message_seq = message_texts.message_seq
+        where
+            opening.is_container_open
+            and not coalesce(
+                opening.first_close_piece = opening.piece_index + 1 and opening.facts.is_valid_json,
+                false
+            )
+    ) as searched
     where
-        opening.is_container_open
-        and closing.is_container_close
-        and not coalesce(
-            opening.first_close_piece = opening.piece_index + 1 and opening.facts.is_valid_json,
-            false
-        )
-        and {{ tracehouse.json_strict_valid(
-            'substring(message_texts.message_text, opening.gap_start, closing.tag_start - opening.gap_start)'
-        ) }}
-    group by opening.message_seq, opening.piece_index
+        body_length > 0
+        and {{ tracehouse.json_strict_valid('substring(message_text, gap_start, body_length)') }}
 
 ),
 
